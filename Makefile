@@ -1,0 +1,23 @@
+.PHONY: run test lint bench
+
+# Run the service locally: SQLite, local-memory cache, in-process Banesco sandbox, demo users.
+run:
+	./scripts/venv.sh requirements/dev.txt
+	.venv/bin/python manage.py migrate --noinput
+	.venv/bin/python manage.py seed_demo
+	.venv/bin/python manage.py runserver 127.0.0.1:8000
+
+# Run the whole test suite on the real PostgreSQL (and Redis) on 127.0.0.1.
+test:
+	./scripts/venv.sh requirements/dev.txt
+	./scripts/ensure-services.sh
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+bench:
+	./scripts/venv.sh requirements/dev.txt
+	./scripts/ensure-services.sh
+	.venv/bin/python -m bench $(BENCH_ARGS)

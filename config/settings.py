@@ -1,0 +1,261 @@
+"""Settings for the Área Médica payments back-office.
+
+Everything comes from the environment (django-environ; a `.env` file is read for local use).
+Local defaults need no services: SQLite, local-memory cache, the in-process Banesco sandbox.
+`DJANGO_ENV=production` refuses to start without the variables a real deployment needs.
+
+Sections are grouped per app; each app owns its block.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DJANGO_ENV = env.str("DJANGO_ENV", default="local")
+if DJANGO_ENV not in {"local", "test", "production"}:
+    raise ImproperlyConfigured(f"DJANGO_ENV must be local, test or production, not {DJANGO_ENV!r}")
+IS_PRODUCTION = DJANGO_ENV == "production"
+
+
+def _required(name: str) -> str:
+    """Read a variable that production cannot run without; fail fast naming it."""
+    value = env.str(name, default="")
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set when DJANGO_ENV=production")
+    return value
+
+
+# --- core -----------------------------------------------------------------------------------
+if IS_PRODUCTION:
+    SECRET_KEY = _required("SECRET_KEY")
+    DEBUG = env.bool("DEBUG", default=False)
+    ALLOWED_HOSTS = [h.strip() for h in _required("ALLOWED_HOSTS").split(",") if h.strip()]
+else:
+    SECRET_KEY = env.str("SECRET_KEY", default="insecure-local-only-key-do-not-use-in-production")
+    DEBUG = env.bool("DEBUG", default=DJANGO_ENV == "local")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "accounts",
+    "audit",
+    "transactions",
+    "banking",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------
+if IS_PRODUCTION:
+    _db_url = _required("DATABASE_URL")
+    if not _db_url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL when DJANGO_ENV=production")
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60 if IS_PRODUCTION else 0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Tests: each developer/CI job may pick its own test database name to run suites side by side.
+DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DB_NAME", default="test_areamedica")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache ----------------------------------------------------------------------------------
+# `default` is the shared cache (Redis in production): Banesco token, circuit breaker, budgets.
+# `ratelimit` is django-ratelimit's own alias (needs atomic increments: Redis in production).
+if IS_PRODUCTION:
+    REDIS_URL = _required("REDIS_URL")
+else:
+    REDIS_URL = env.str("REDIS_URL", default="")
+
+
+def _cache(alias: str) -> dict:
+    if REDIS_URL:
+        return {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"am:{alias}",
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 2,
+                "SOCKET_TIMEOUT": 2,
+            },
+        }
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"am-{alias}"}
+
+
+CACHES = {"default": _cache("default"), "ratelimit": _cache("ratelimit")}
+
+# --- auth -----------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- i18n / time ----------------------------------------------------------------------------
+LANGUAGE_CODE = "es"
+LANGUAGES = [("es", "Español"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "America/Caracas"
+USE_I18N = True
+USE_TZ = True
+
+# --- static ---------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if IS_PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# --- request limits -------------------------------------------------------------------------
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
+# --- DRF / JWT / OpenAPI --------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+if DEBUG:
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
+
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=10)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(hours=env.int("JWT_REFRESH_HOURS", default=24)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_AUTHENTICATION_RULE": "accounts.backends.user_can_authenticate",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Área Médica payments back-office API",
+    "DESCRIPTION": "Payment claims verified against Banesco; append-only audit trail.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}
+
+# --- rate limits (django-ratelimit) ---------------------------------------------------------
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_VIEW = "config.exceptions.ratelimited_view"
+# On cache failure we let requests through (fail open) rather than lock everyone out of a
+# payments API; the failure is logged. Deliberate: see README "Rate limits".
+RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", default=True)
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="20/m")
+LOGIN_RATE_PER_EMAIL = env.str("LOGIN_RATE_PER_EMAIL", default="5/m")
+
+# --- admin ----------------------------------------------------------------------------------
+ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
+
+# --- audit ----------------------------------------------------------------------------------
+if IS_PRODUCTION:
+    AUDIT_HMAC_KEY = _required("AUDIT_HMAC_KEY")
+else:
+    AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="local-audit-key-not-for-production")
+
+# --- transactions ---------------------------------------------------------------------------
+PAYMENT_DATE_MAX_AGE_DAYS = env.int("PAYMENT_DATE_MAX_AGE_DAYS", default=90)
+CLAIM_CREATE_RATE = env.str("CLAIM_CREATE_RATE", default="60/m")
+
+# --- banking (Banesco) ----------------------------------------------------------------------
+BANESCO_ENVIRONMENT = env.str("BANESCO_ENVIRONMENT", default="sandbox")
+
+# --- logging --------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_JSON = env.bool("LOG_JSON", default=IS_PRODUCTION)
+LOGGING_CONFIG = None  # configured by config.logging (structlog) below
+
+from config.logging import configure_logging  # noqa: E402
+
+configure_logging(level=LOG_LEVEL, json=LOG_JSON)
+
+# --- production hardening (manage.py check --deploy --fail-level WARNING) -------------------
+if IS_PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    X_FRAME_OPTIONS = "DENY"

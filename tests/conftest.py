@@ -1,0 +1,62 @@
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+from accounts.roles import ADMIN, AUDITOR, CLIENT, RECONCILER
+
+PASSWORD = "Test-pass-123!"
+
+
+@pytest.fixture
+def make_user(db):
+    from accounts.models import User
+
+    counter = {"n": 0}
+
+    def _make(role=CLIENT, email=None, password=PASSWORD, **extra):
+        counter["n"] += 1
+        email = email or f"{role}{counter['n']}@example.test"
+        user = User.objects.create_user(email=email, password=password, **extra)
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def client_user(make_user):
+    return make_user(CLIENT)
+
+
+@pytest.fixture
+def reconciler_user(make_user):
+    return make_user(RECONCILER, is_staff=True)
+
+
+@pytest.fixture
+def auditor_user(make_user):
+    return make_user(AUDITOR, is_staff=True)
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user(ADMIN, is_staff=True)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def auth_client():
+    """APIClient authenticated with a real JWT access token for the given user."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    def _client(user):
+        c = APIClient()
+        c.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+        return c
+
+    return _client
