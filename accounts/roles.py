@@ -20,17 +20,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     RECONCILER: [
         "transactions.view_transaction",
+        "transactions.view_all_transactions",
         "transactions.decide_transaction",
         "transactions.reverify_transaction",
         "audit.view_auditevent",
     ],
     AUDITOR: [
         "transactions.view_transaction",
+        "transactions.view_all_transactions",
         "audit.view_auditevent",
         "accounts.view_user",
     ],
     ADMIN: [
         "transactions.view_transaction",
+        "transactions.view_all_transactions",
         "transactions.decide_transaction",
         "transactions.reverify_transaction",
         "transactions.reopen_transaction",

@@ -18,3 +18,13 @@ def test_email_is_case_insensitive_unique(make_user):
     make_user(email="Ana@Example.test")
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.create(email="ANA@example.TEST")
+
+
+@pytest.mark.django_db
+def test_role_permissions_granted_by_migrations(make_user):
+    from accounts.roles import AUDITOR, CLIENT, RECONCILER
+
+    assert make_user(RECONCILER).has_perm("transactions.decide_transaction")
+    assert make_user(AUDITOR).has_perm("transactions.view_all_transactions")
+    assert not make_user(AUDITOR).has_perm("transactions.decide_transaction")
+    assert not make_user(CLIENT).has_perm("transactions.view_all_transactions")
