@@ -1,0 +1,49 @@
+"""The audit action vocabulary: `<area>.<what_happened>`, lower case, past tense.
+
+Use these constants (not literals) with `audit.services.record(action=...)`.
+
+| action                      | actor type       | target      | recorded by                                |
+|-----------------------------|------------------|-------------|--------------------------------------------|
+| transaction.created         | USER             | Transaction | transactions.services.create_claim         |
+| transaction.status_changed  | USER/SYSTEM/BANK | Transaction | transactions.services.transition           |
+| transaction.verified        | BANK/SYSTEM/USER | Transaction | transactions.services (status unchanged)   |
+| transaction.commented       | USER             | Transaction | reconciler notes (admin)                   |
+| auth.login_succeeded        | USER             | User        | API (channel=api); audit signal (admin)    |
+| auth.login_failed           | ANONYMOUS        | -           | audit signal; label = attempted email only |
+| auth.login_locked_out       | ANONYMOUS        | -           | admin login rate limit                     |
+| auth.token_refreshed        | USER             | User        | accounts API                               |
+| auth.logout                 | USER             | User        | accounts API                               |
+| accounts.user_created       | USER/SYSTEM      | User        | accounts.services.user_create              |
+| accounts.user_deactivated   | USER/SYSTEM      | User        | accounts.services.user_deactivate          |
+| accounts.role_granted       | USER/SYSTEM      | User        | accounts.services.user_set_roles           |
+| accounts.role_revoked       | USER/SYSTEM      | User        | accounts.services.user_set_roles           |
+| accounts.permission_changed | USER/SYSTEM      | Group       | Group admin                                |
+| admin.action                | USER             | any / -     | admin bulk actions (one summary event)     |
+
+`before`/`after` hold only the changed fields; `reason` the human reason (required for reconciler
+decisions and reopen); `metadata` free context (channel, counts, bank codes...). Never put secrets
+(passwords, tokens) in any of them.
+"""
+
+TRANSACTION_CREATED = "transaction.created"
+TRANSACTION_STATUS_CHANGED = "transaction.status_changed"
+TRANSACTION_VERIFIED = "transaction.verified"
+TRANSACTION_COMMENTED = "transaction.commented"
+
+AUTH_LOGIN_SUCCEEDED = "auth.login_succeeded"
+AUTH_LOGIN_FAILED = "auth.login_failed"
+AUTH_LOGIN_LOCKED_OUT = "auth.login_locked_out"
+AUTH_TOKEN_REFRESHED = "auth.token_refreshed"
+AUTH_LOGOUT = "auth.logout"
+
+ACCOUNTS_USER_CREATED = "accounts.user_created"
+ACCOUNTS_USER_DEACTIVATED = "accounts.user_deactivated"
+ACCOUNTS_ROLE_GRANTED = "accounts.role_granted"
+ACCOUNTS_ROLE_REVOKED = "accounts.role_revoked"
+ACCOUNTS_PERMISSION_CHANGED = "accounts.permission_changed"
+
+ADMIN_ACTION = "admin.action"
+
+ALL_ACTIONS: frozenset[str] = frozenset(
+    value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)
+)
