@@ -1,1 +1,8 @@
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from audit.api.views import AuditEventViewSet
+
+router = SimpleRouter()
+router.register("events", AuditEventViewSet, basename="audit-event")
+
+urlpatterns = router.urls
