@@ -1,0 +1,66 @@
+"""Look-up budgets in the shared cache: a global look-ups-per-second budget for all processes,
+and at most N look-ups per claim in any 60-second window.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from . import metrics
+from .cache import incr, shared_cache
+from .conf import BanescoConfig
+
+CLAIM_WINDOW_SECONDS = 60
+
+
+class GlobalBudget:
+    """Fixed one-second windows counted with an atomic cache increment."""
+
+    def __init__(self, config: BanescoConfig, *, clock=time.time, sleep=time.sleep):
+        self.per_second = max(1, config.lookups_per_second)
+        self.prefix = f"{config.cache_prefix}:budget:{config.environment}"
+        self.clock = clock
+        self.sleep = sleep
+
+    def try_acquire(self) -> bool:
+        second = int(self.clock())
+        return incr(f"{self.prefix}:{second}", timeout=5) <= self.per_second
+
+    def acquire(self, *, max_wait: float) -> bool:
+        """Take one look-up from the budget, waiting for the next second(s) up to `max_wait`."""
+        deadline = self.clock() + max_wait
+        while True:
+            if self.try_acquire():
+                return True
+            now = self.clock()
+            wait = math.floor(now) + 1 - now + 0.001
+            if now + wait > deadline:
+                metrics.RATE_LIMIT_REJECTIONS.labels(scope="global").inc()
+                return False
+            self.sleep(wait)
+
+
+class ClaimLimiter:
+    """N slots per claim, each held for 60 s after use: a true sliding-window limit."""
+
+    def __init__(self, config: BanescoConfig, *, clock=time.time):
+        self.limit = max(1, config.claim_lookups_per_minute)
+        self.prefix = f"{config.cache_prefix}:claim-lookups:{config.environment}"
+        self.clock = clock
+
+    def try_acquire(self, claim_id) -> tuple[bool, int]:
+        """(allowed, retry_after_seconds)."""
+        cache = shared_cache()
+        now = self.clock()
+        keys = [f"{self.prefix}:{claim_id}:{slot}" for slot in range(self.limit)]
+        for key in keys:
+            if cache.add(key, now, timeout=CLAIM_WINDOW_SECONDS):
+                return True, 0
+        taken = [t for t in cache.get_many(keys).values() if t is not None]
+        retry_after = math.ceil(min(taken) + CLAIM_WINDOW_SECONDS - now) if taken else 1
+        metrics.RATE_LIMIT_REJECTIONS.labels(scope="claim").inc()
+        return False, max(1, retry_after)
+
+    def reset(self, claim_id) -> None:
+        shared_cache().delete_many([f"{self.prefix}:{claim_id}:{slot}" for slot in range(self.limit)])
