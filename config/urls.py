@@ -1,10 +1,27 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config import views
+
+admin.site.site_header = "Área Médica — back-office"
+admin.site.site_title = "Área Médica"
+admin.site.index_title = "Pagos"
 
 urlpatterns = [
+    path("health/", views.health, name="health"),
+    path("ready/", views.ready, name="ready"),
+    path("metrics", views.metrics_view, name="metrics"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/v1/auth/", include("accounts.api.urls")),
     path("api/v1/audit/", include("audit.api.urls")),
     path("api/v1/", include("transactions.api.urls")),
 ]
+
+handler400 = "config.exceptions.handler400"
+handler403 = "config.exceptions.handler403"
+handler404 = "config.exceptions.handler404"
+handler500 = "config.exceptions.handler500"
