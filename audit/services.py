@@ -104,7 +104,7 @@ def record(
     target_type = None
     target_id = ""
     if target is not None:
-        if target.pk is None:
+        if target.pk is None or target._state.adding:
             raise ValueError("Audit target must be saved (it has no primary key).")
         target_type = ContentType.objects.get_for_model(target)
         target_id = str(target.pk)[:64]

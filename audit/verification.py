@@ -77,7 +77,7 @@ def verify_chain(
                     Break(
                         event.sequence,
                         kind,
-                        f"sequence {event.sequence}: expected sequence {expected_seq} "
+                        f"expected sequence {expected_seq} "
                         f"(events {expected_seq}..{event.sequence - 1} are missing: deleted rows)",
                     ),
                 )
@@ -89,7 +89,7 @@ def verify_chain(
                     Break(
                         event.sequence,
                         "link",
-                        f"sequence {event.sequence}: prev_hash does not match the hash of sequence "
+                        "prev_hash does not match the hash of sequence "
                         f"{event.sequence - 1} (rows reordered, swapped or replaced)",
                     ),
                 )
@@ -101,7 +101,7 @@ def verify_chain(
                     Break(
                         event.sequence,
                         "hash",
-                        f"sequence {event.sequence}: hash mismatch (the event's content was edited)",
+                        "hash mismatch (the event's content was edited)",
                     ),
                 )
             checked += 1
