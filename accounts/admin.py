@@ -1,0 +1,201 @@
+"""Admin for users and role groups. Every change goes through accounts.services (audited); users
+are never hard-deleted (soft-deactivate action); a role group's permission changes are audited.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import password_validation
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import ReadOnlyPasswordHashField
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from accounts import selectors, services
+from accounts.models import User
+from accounts.roles import ROLES
+from audit import actions
+from audit.services import record
+from config.errors import ApplicationError
+
+ROLE_CHOICES = [(r, r) for r in ROLES]
+
+
+class UserAddForm(forms.ModelForm):
+    password1 = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+    password2 = forms.CharField(label=_("Password (again)"), strip=False, widget=forms.PasswordInput)
+    roles = forms.MultipleChoiceField(
+        choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = User
+        fields = ("email", "full_name")
+
+    def clean_email(self):
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("A user with this email already exists."))
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords do not match."))
+        elif p1:
+            try:
+                password_validation.validate_password(p1, User(email=cleaned.get("email", "")))
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
+
+
+class UserChangeForm(forms.ModelForm):
+    password = ReadOnlyPasswordHashField(label=_("Password"))
+    roles = forms.MultipleChoiceField(
+        choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = User
+        fields = ("email", "full_name")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["roles"].initial = selectors.user_roles(user=self.instance)
+            self.fields["password"].initial = self.instance.password
+
+    def clean_email(self):
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("A user with this email already exists."))
+        return email
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserChangeForm
+    add_form = UserAddForm
+    list_display = ("email", "full_name", "role_list", "is_active", "is_staff", "created_at")
+    list_filter = ("is_active", "is_staff", "groups")
+    search_fields = ("email", "full_name")
+    ordering = ("email",)
+    readonly_fields = ("is_active", "is_staff", "is_superuser", "last_login", "created_at", "deleted_at")
+    filter_horizontal = ()
+    fieldsets = (
+        (None, {"fields": ("email", "full_name", "password")}),
+        (_("Roles"), {"fields": ("roles",)}),
+        (_("Status"), {"fields": ("is_active", "is_staff", "is_superuser", "deleted_at")}),
+        (_("Dates"), {"fields": ("last_login", "created_at")}),
+    )
+    add_fieldsets = ((None, {"fields": ("email", "full_name", "password1", "password2", "roles")}),)
+    actions = ["deactivate_users"]
+
+    @admin.display(description=_("roles"))
+    def role_list(self, obj):
+        return ", ".join(selectors.user_roles(user=obj))
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # users are deactivated, never deleted
+
+    def get_actions(self, request):
+        found = super().get_actions(request)
+        found.pop("delete_selected", None)
+        return found
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            created = services.user_create(
+                email=data["email"],
+                password=data["password1"],
+                full_name=data.get("full_name", ""),
+                roles=data.get("roles", []),
+                actor=request.user,
+                validate_password=False,  # the form validated it
+            )
+            # The admin goes on with `obj` (log entry, redirect): make it the created row.
+            obj.__dict__.update({k: v for k, v in created.__dict__.items() if not k.startswith("_")})
+            obj._state.adding = False
+            obj._state.db = created._state.db
+            return
+        services.user_update_profile(
+            user=obj, actor=request.user, email=data["email"], full_name=data.get("full_name", "")
+        )
+        if "roles" in form.changed_data:
+            services.user_set_roles(user=obj, roles=data.get("roles", []), actor=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    @admin.action(description=_("Deactivate selected users (soft; revokes their refresh tokens)"))
+    def deactivate_users(self, request, queryset):
+        done, failed = 0, []
+        with transaction.atomic():
+            for user in queryset:
+                try:
+                    with transaction.atomic():
+                        services.user_deactivate(user=user, actor=request.user, reason="admin action")
+                    done += 1
+                except ApplicationError as exc:
+                    failed.append(f"{user.email}: {exc.message}")
+            record(
+                action=actions.ADMIN_ACTION,
+                actor=request.user,
+                metadata={"action": "accounts.deactivate_users", "count": done, "failed": len(failed)},
+            )
+        if done:
+            self.message_user(request, _("%(n)d user(s) deactivated.") % {"n": done}, messages.SUCCESS)
+        for line in failed:
+            self.message_user(request, line, messages.ERROR)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    """Role groups: permission changes are audited; role groups cannot be renamed or deleted."""
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.name in ROLES:
+            return ("name",)
+        return ()
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.name in ROLES:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @staticmethod
+    def _perm_names(group) -> list[str]:
+        if group.pk is None:
+            return []
+        return sorted(f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all())
+
+    def save_related(self, request, form, formsets, change):
+        before = self._perm_names(form.instance) if change else []
+        super().save_related(request, form, formsets, change)
+        after = self._perm_names(form.instance)
+        if before != after:
+            record(
+                action=actions.ACCOUNTS_PERMISSION_CHANGED,
+                actor=request.user,
+                target=form.instance,
+                before={"permissions": before},
+                after={"permissions": after},
+                metadata={
+                    "group": form.instance.name,
+                    "added": sorted(set(after) - set(before)),
+                    "removed": sorted(set(before) - set(after)),
+                },
+            )

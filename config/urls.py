@@ -5,10 +5,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import views
 
-admin.site.site_header = "Área Médica — back-office"
-admin.site.site_title = "Área Médica"
-admin.site.index_title = "Pagos"
-
 urlpatterns = [
     path("health/", views.health, name="health"),
     path("ready/", views.ready, name="ready"),
