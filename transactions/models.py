@@ -112,6 +112,11 @@ class Transaction(models.Model):
             models.Index(fields=["-created_at"], name="tx_created_idx"),
             models.Index(fields=["created_by", "-created_at"], name="tx_owner_created_idx"),
             models.Index(fields=["reference"], name="tx_reference_idx"),
+            # Prefix search on the reference (`search=` on the list): LIKE 'nnn%' needs pattern ops
+            # unless the database collation is C. (transaction_id's unique index gets a _like twin.)
+            models.Index(
+                fields=["reference"], name="tx_reference_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
             models.Index(fields=["customer_phone"], name="tx_phone_idx"),
             models.Index(fields=["customer_national_id"], name="tx_national_id_idx"),
             models.Index(fields=["payment_date"], name="tx_payment_date_idx"),

@@ -1,0 +1,276 @@
+"""Input and output serializers of the transactions API (kept separate; no writes here)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from transactions import validators
+from transactions.banks import bank_name
+from transactions.models import Bank, Status, TransactionType
+
+
+class NormalizedField(serializers.Field):
+    """A field whose input goes through one of `transactions.validators`' pure functions."""
+
+    normalizer = None
+
+    def __init__(self, normalizer, **kwargs):
+        self.normalizer = normalizer
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        return self.normalizer(data)
+
+    def to_representation(self, value):
+        return str(value)
+
+
+@extend_schema_field({"type": "string", "example": "04141234567"})
+class PhoneField(NormalizedField):
+    def __init__(self, **kwargs):
+        super().__init__(validators.normalize_phone, **kwargs)
+
+
+@extend_schema_field({"type": "string", "example": "V12345678"})
+class NationalIdField(NormalizedField):
+    def __init__(self, **kwargs):
+        super().__init__(validators.normalize_national_id, **kwargs)
+
+
+@extend_schema_field({"type": "string", "maxLength": 200, "example": "María José Pérez"})
+class FullNameField(NormalizedField):
+    def __init__(self, **kwargs):
+        super().__init__(validators.normalize_full_name, **kwargs)
+
+
+@extend_schema_field({"type": "string", "maxLength": 500, "example": "Consulta de cardiología"})
+class ConceptField(NormalizedField):
+    def __init__(self, **kwargs):
+        super().__init__(validators.clean_concept, **kwargs)
+
+
+@extend_schema_field({"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,100}$", "example": "portal-000123"})
+class TransactionIdField(NormalizedField):
+    def __init__(self, **kwargs):
+        super().__init__(validators.validate_transaction_id, **kwargs)
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{6,20}$", "example": "001234567890"})
+class ReferenceField(NormalizedField):
+    def __init__(self, **kwargs):
+        super().__init__(validators.validate_reference, **kwargs)
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}$", "example": "0102"})
+class BankCodeField(NormalizedField):
+    def __init__(self, **kwargs):
+        super().__init__(validators.validate_bank_code, **kwargs)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^\d{1,12}(\.\d{1,2})?$",
+        "example": "1500.50",
+        "description": "Amount in VES, > 0, at most 2 decimals. A JSON number is accepted too.",
+    }
+)
+class AmountField(NormalizedField):
+    def __init__(self, **kwargs):
+        super().__init__(validators.parse_amount, **kwargs)
+
+
+@extend_schema_field(OpenApiTypes.DATE)
+class PaymentDateField(NormalizedField):
+    def __init__(self, **kwargs):
+        super().__init__(validators.validate_payment_date, **kwargs)
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True, "example": {"invoice": "F-1001"}})
+class MetadataField(NormalizedField):
+    def __init__(self, **kwargs):
+        super().__init__(validators.validate_metadata, **kwargs)
+
+    def to_representation(self, value):
+        return value
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects unknown keys instead of silently ignoring them."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({key: [_("Unknown field.")] for key in unknown})
+        return super().to_internal_value(data)
+
+
+# --- input ----------------------------------------------------------------------------------
+
+
+class CustomerInputSerializer(StrictSerializer):
+    full_name = FullNameField()
+    phone = PhoneField()
+    national_id = NationalIdField()
+    concept = ConceptField(required=False, default="")
+
+
+class ClaimCreateInputSerializer(StrictSerializer):
+    transaction_id = TransactionIdField()
+    bank = serializers.ChoiceField(choices=Bank.choices)
+    transaction_type = serializers.ChoiceField(
+        choices=TransactionType.choices, required=False, default=TransactionType.TRANSACTION
+    )
+    reference = ReferenceField()
+    amount = AmountField()
+    payment_date = PaymentDateField()
+    payer_bank_code = BankCodeField()
+    customer = CustomerInputSerializer()
+    metadata = MetadataField(required=False, default=dict)
+
+    def to_service_data(self) -> dict:
+        """The validated payload in the service's flat model-field shape."""
+        data = dict(self.validated_data)
+        customer = data.pop("customer")
+        data["customer_full_name"] = customer["full_name"]
+        data["customer_phone"] = customer["phone"]
+        data["customer_national_id"] = customer["national_id"]
+        data["concept"] = customer.get("concept", "")
+        return data
+
+
+class ClaimCancelInputSerializer(StrictSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+# --- output ---------------------------------------------------------------------------------
+
+
+class CustomerOutputSerializer(serializers.Serializer):
+    full_name = serializers.CharField(source="customer_full_name")
+    phone = serializers.CharField(source="customer_phone")
+    national_id = serializers.CharField(source="customer_national_id")
+    concept = serializers.CharField()
+
+
+class BanescoMovementSerializer(serializers.Serializer):
+    reference_number = serializers.CharField(allow_null=True)
+    amount = serializers.CharField(allow_null=True)
+    currency_code = serializers.CharField(allow_null=True)
+    account_id = serializers.CharField(allow_null=True, help_text="As masked by the bank.")
+    trn_date = serializers.CharField(allow_null=True)
+    trn_time = serializers.CharField(allow_null=True)
+    trn_type = serializers.CharField(allow_null=True)
+    source_bank_id = serializers.CharField(allow_null=True)
+    dest_bank_id = serializers.CharField(allow_null=True)
+    concept = serializers.CharField(allow_null=True)
+
+
+class BanescoDetailsSerializer(serializers.Serializer):
+    status_code = serializers.CharField(allow_null=True)
+    status_desc = serializers.CharField(allow_null=True)
+    movements = BanescoMovementSerializer(many=True)
+
+
+_MOVEMENT_FIELDS = {
+    "referenceNumber": "reference_number",
+    "amount": "amount",
+    "currencyCode": "currency_code",
+    "accountId": "account_id",
+    "trnDate": "trn_date",
+    "trnTime": "trn_time",
+    "trnType": "trn_type",
+    "sourceBankId": "source_bank_id",
+    "destBankId": "dest_bank_id",
+    "concept": "concept",
+}
+
+
+def _clean(value):
+    if value is None:
+        return None
+    return str(value).strip()
+
+
+def sanitize_banesco_payload(payload) -> dict | None:
+    """A whitelisted view of the bank's last answer: status and movement rows, nothing else.
+
+    Accepts the raw Banesco answer or a wrapper holding it under `response`/`raw`.
+    """
+    if not isinstance(payload, dict):
+        return None
+    for key in ("response", "raw", "body"):
+        if isinstance(payload.get(key), dict) and "dataResponse" not in payload:
+            payload = payload[key]
+            break
+    status = payload.get("httpStatus") if isinstance(payload.get("httpStatus"), dict) else {}
+    code = status.get("statusCode", payload.get("statusCode"))
+    desc = status.get("statusDesc", payload.get("statusDesc"))
+    data = payload.get("dataResponse") if isinstance(payload.get("dataResponse"), dict) else {}
+    rows = data.get("transactionDetail") or []
+    if isinstance(rows, dict):
+        rows = [rows]
+    movements = [
+        {ours: _clean(row.get(theirs)) for theirs, ours in _MOVEMENT_FIELDS.items()}
+        for row in rows
+        if isinstance(row, dict)
+    ]
+    return {"status_code": _clean(code), "status_desc": _clean(desc), "movements": movements}
+
+
+class ClaimOutputSerializer(serializers.Serializer):
+    transaction_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    status_reason = serializers.CharField()
+    bank = serializers.ChoiceField(choices=Bank.choices)
+    transaction_type = serializers.ChoiceField(choices=TransactionType.choices)
+    reference = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    payment_date = serializers.DateField()
+    payer_bank_code = serializers.CharField()
+    payer_bank_name = serializers.SerializerMethodField()
+    customer = CustomerOutputSerializer(source="*")
+    metadata = serializers.JSONField()
+    banesco_details = serializers.SerializerMethodField()
+    verification_attempts = serializers.IntegerField()
+    last_verified_at = serializers.DateTimeField(allow_null=True)
+    next_verification_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_payer_bank_name(self, obj) -> str:
+        return bank_name(obj.payer_bank_code)
+
+    @extend_schema_field(BanescoDetailsSerializer(allow_null=True))
+    def get_banesco_details(self, obj):
+        return sanitize_banesco_payload(obj.banesco_payload)
+
+
+class ClaimStatusOutputSerializer(serializers.Serializer):
+    transaction_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    status_reason = serializers.CharField()
+    last_verified_at = serializers.DateTimeField(allow_null=True)
+    next_verification_at = serializers.DateTimeField(allow_null=True)
+    verification_attempts = serializers.IntegerField()
+
+
+class ClaimEventOutputSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField()
+    occurred_at = serializers.DateTimeField()
+    action = serializers.CharField()
+    actor_type = serializers.CharField()
+    actor_label = serializers.CharField()
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+    reason = serializers.CharField()
+    metadata = serializers.JSONField()
+    request_id = serializers.CharField()
