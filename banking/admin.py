@@ -1,0 +1,31 @@
+from django.contrib import admin
+
+from .models import BankLookup
+
+
+@admin.register(BankLookup)
+class BankLookupAdmin(admin.ModelAdmin):
+    """Read-only: look-ups are the bank's answers, never edited."""
+
+    list_display = (
+        "created_at",
+        "environment",
+        "mode",
+        "outcome",
+        "code",
+        "http_status",
+        "attempts",
+        "duration_ms",
+    )
+    list_filter = ("outcome", "mode", "environment")
+    date_hierarchy = "created_at"
+    raw_id_fields = ("claim",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -110,7 +110,7 @@ class BanescoClient:
         self.tokens = TokenManager(self.config, self.session, sleep=sleep)
         self.breaker = CircuitBreaker(self.config)
         self._backoff = wait_exponential_jitter(
-            initial=self.config.retry_backoff_initial, max=self.config.retry_backoff_max
+            multiplier=self.config.retry_backoff_initial, max=self.config.retry_backoff_max
         )
 
     # -- public -------------------------------------------------------------------------------
