@@ -1,0 +1,59 @@
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from tests.conftest import PASSWORD
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def make_claim(db, make_user):
+    """Create claims directly (tests may; production code goes through transactions.services)."""
+    from transactions.models import Transaction
+
+    owner = {}
+
+    def _make(status="TO_REVIEW", **extra):
+        if "created_by" not in extra:
+            if "user" not in owner:
+                owner["user"] = make_user("client")
+            extra["created_by"] = owner["user"]
+        n = next(_seq)
+        fields = {
+            "transaction_id": f"adm-{n:06d}",
+            "status": status,
+            "bank": "MOBILE_TRANSFER",
+            "transaction_type": "TRANSACTION",
+            "reference": f"{900000000000 + n}",
+            "amount": Decimal("150.25"),
+            "payment_date": dt.date(2025, 1, 15),
+            "payer_bank_code": "0102",
+            "customer_full_name": f"Cliente Prueba {n}",
+            "customer_phone": "04141234567",
+            "customer_national_id": f"V{10000000 + n}",
+        }
+        fields.update(extra)
+        return Transaction.objects.create(**fields)
+
+    return _make
+
+
+@pytest.fixture
+def login():
+    """A Django test client logged in as `user` through the real admin login form."""
+
+    def _login(user, *, ip="10.9.0.1"):
+        client = Client(REMOTE_ADDR=ip)
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def password():
+    return PASSWORD

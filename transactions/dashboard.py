@@ -1,0 +1,155 @@
+"""Cheap queries for the admin index dashboard.
+
+* counts per status: one GROUP BY (index-only scan of tx_status_created_idx on PostgreSQL);
+* TO_REVIEW age: oldest and median `created_at` of the queue, served by the partial index
+  tx_to_review_queue_idx (PostgreSQL: `percentile_disc` in one query; other databases: the
+  oldest row plus one OFFSET look-up);
+* today's completions (Caracas day): `transaction.status_changed` audit events to COMPLETED
+  since Caracas midnight (range scan of audit_occurred_at_idx: only today's events are read);
+* bank: circuit-breaker state and last successful look-up, read from the banking app when it
+  exposes them (adapter below), else "n/a".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+from transactions.models import Status, Transaction
+
+logger = logging.getLogger(__name__)
+CARACAS = ZoneInfo("America/Caracas")
+NOT_AVAILABLE = "n/a"
+
+
+@dataclass
+class BankStatus:
+    breaker_state: str = NOT_AVAILABLE
+    last_success_at: dt.datetime | None = None
+
+
+@dataclass
+class Dashboard:
+    counts: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+    to_review_count: int = 0
+    to_review_oldest: dt.datetime | None = None
+    to_review_median: dt.datetime | None = None
+    completed_today: int = 0
+    bank: BankStatus = field(default_factory=BankStatus)
+    now: dt.datetime | None = None
+
+    @property
+    def status_rows(self) -> list[dict]:
+        return [
+            {
+                "value": s.value,
+                "label": str(s.label),
+                "count": self.counts.get(s.value, 0),
+                "css": "st-" + s.value.lower().replace("_", "-"),
+            }
+            for s in Status
+        ]
+
+    def _age(self, moment: dt.datetime | None) -> dt.timedelta | None:
+        if moment is None or self.now is None:
+            return None
+        return max(self.now - moment, dt.timedelta(0))
+
+    @property
+    def oldest_age(self) -> dt.timedelta | None:
+        return self._age(self.to_review_oldest)
+
+    @property
+    def median_age(self) -> dt.timedelta | None:
+        return self._age(self.to_review_median)
+
+
+def status_counts() -> dict[str, int]:
+    rows = Transaction.objects.alive().order_by().values_list("status").annotate(n=Count("*"))
+    return dict(rows)
+
+
+def _queue():
+    return Transaction.objects.filter(status=Status.TO_REVIEW, deleted_at__isnull=True)
+
+
+def to_review_age(*, count: int) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """(oldest created_at, median created_at) of the TO_REVIEW queue."""
+    if count == 0:
+        return None, None
+    if connection.vendor == "postgresql":
+        table = Transaction._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT min(created_at), percentile_disc(0.5) WITHIN GROUP (ORDER BY created_at) "  # noqa: S608
+                f"FROM {table} WHERE status = %s AND deleted_at IS NULL",
+                [Status.TO_REVIEW.value],
+            )
+            oldest, median = cursor.fetchone()
+        return oldest, median
+    ordered = _queue().order_by("created_at").values_list("created_at", flat=True)
+    return ordered.first(), ordered[count // 2 : count // 2 + 1].first()
+
+
+def caracas_midnight(now: dt.datetime | None = None) -> dt.datetime:
+    local = timezone.localtime(now or timezone.now(), CARACAS)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def completed_today(*, now: dt.datetime | None = None) -> int:
+    from audit.models import AuditEvent
+
+    return AuditEvent.objects.filter(
+        occurred_at__gte=caracas_midnight(now),
+        action="transaction.status_changed",
+        metadata__to_status=Status.COMPLETED.value,
+    ).count()
+
+
+def bank_status() -> BankStatus:
+    """Adapter over whatever the banking app exposes; never raises."""
+    try:
+        from banking import selectors  # type: ignore[attr-defined]
+    except ImportError:
+        return BankStatus()
+    status = BankStatus()
+    try:
+        for name in ("breaker_state", "circuit_state", "get_breaker_state"):
+            fn = getattr(selectors, name, None)
+            if callable(fn):
+                value = fn()
+                status.breaker_state = str(getattr(value, "value", value) or NOT_AVAILABLE)
+                break
+        for name in ("last_successful_lookup", "last_success_at", "last_successful_lookup_at"):
+            fn = getattr(selectors, name, None)
+            if callable(fn):
+                value = fn()
+                if isinstance(value, dt.datetime):
+                    status.last_success_at = value
+                break
+    except Exception:
+        logger.exception("dashboard: bank status unavailable")
+    return status
+
+
+def dashboard_data() -> Dashboard:
+    counts = status_counts()
+    to_review = counts.get(Status.TO_REVIEW.value, 0)
+    oldest, median = to_review_age(count=to_review)
+    return Dashboard(
+        counts=counts,
+        total=sum(counts.values()),
+        to_review_count=to_review,
+        to_review_oldest=oldest,
+        to_review_median=median,
+        completed_today=completed_today(),
+        bank=bank_status(),
+        now=timezone.now(),
+    )
