@@ -74,30 +74,36 @@ class RequestContextMiddleware:
         request.request_id = request_id
         request.client_ip = client_ip(request)
         started = time.perf_counter()
-        with (
-            request_context.bind(request_id=request_id, client_ip=request.client_ip),
-            structlog.contextvars.bound_contextvars(request_id=request_id),
-        ):
-            response = self.get_response(request)
-            duration = time.perf_counter() - started
-            user_id = _user_id(request)
-            route = route_of(request)
-            status = response.status_code
-            log = logger.error if status >= 500 else logger.info
-            log(
-                "request",
-                request_id=request_id,
-                user_id=user_id,
-                method=request.method,
-                route=route,
-                path=request.path,
-                status=status,
-                duration_ms=round(duration * 1000, 2),
-                client_ip=request.client_ip,
-            )
+        # user_id is (re)bound by config.authentication once DRF authenticates; resetting both
+        # keys afterwards keeps one request's user out of the next request's log lines.
+        log_tokens = structlog.contextvars.bind_contextvars(request_id=request_id, user_id=None)
+        try:
+            with request_context.bind(request_id=request_id, client_ip=request.client_ip):
+                response, status, route, duration = self._handle(request, started)
+        finally:
+            structlog.contextvars.reset_contextvars(**log_tokens)
         metrics.observe_request(route=route, method=request.method, status=status, seconds=duration)
         response[REQUEST_ID_HEADER] = request_id
         return response
+
+    def _handle(self, request, started):
+        response = self.get_response(request)
+        duration = time.perf_counter() - started
+        user_id = _user_id(request)
+        route = route_of(request)
+        status = response.status_code
+        log = logger.error if status >= 500 else logger.info
+        log(
+            "request",
+            user_id=user_id,
+            method=request.method,
+            route=route,
+            path=request.path,
+            status=status,
+            duration_ms=round(duration * 1000, 2),
+            client_ip=request.client_ip,
+        )
+        return response, status, route, duration
 
     def process_exception(self, request, exception):
         """A database outage in a non-DRF view → 503 envelope instead of a 500 page."""
