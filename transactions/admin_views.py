@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from config import errors
 from transactions.admin_forms import (
@@ -144,34 +145,37 @@ def _decide_one(
         return ClaimOutcome(tid, FAILED, _("unexpected error; see the logs"))
 
 
+SKIP_TEXTS = {
+    "not_verifiable": gettext_lazy("not verifiable in its status"),
+    "not_due": gettext_lazy("not due yet"),
+    "claim_rate_limited": gettext_lazy("looked up too often in the last minute; try again shortly"),
+    "budget_exhausted": gettext_lazy("bank look-up budget exhausted; try again shortly"),
+    "breaker_open": gettext_lazy("the bank is failing (circuit breaker open); try again later"),
+    "conflict": gettext_lazy("its status changed meanwhile"),
+}
+
+
 def _reverify_one(*, request, claim: Transaction, expected: str) -> ClaimOutcome:
+    """banking.services.verify_claim (HTTP outside any lock); skip when the status moved meanwhile."""
     from banking import services as banking_services
 
+    tid = claim.transaction_id
     current = Transaction.objects.filter(pk=claim.pk).values_list("status", flat=True).first()
     if current != expected:
         return ClaimOutcome(
-            claim.transaction_id,
-            SKIPPED,
-            _("its status changed meanwhile (now %(s)s)") % {"s": status_label(current)},
+            tid, SKIPPED, _("its status changed meanwhile (now %(s)s)") % {"s": status_label(current)}
         )
     outcome = banking_services.verify_claim(claim_id=claim.pk, actor=request.user, force=True)
-    after = Transaction.objects.filter(pk=claim.pk).values_list("status", flat=True).first()
-    detail = describe_outcome(outcome)
-    if getattr(outcome, "ok", True) is False or getattr(outcome, "error", None):
-        return ClaimOutcome(claim.transaction_id, FAILED, detail or _("the bank could not be reached"))
-    text = f"{status_label(expected)} → {status_label(after)}"
-    return ClaimOutcome(claim.transaction_id, DONE, f"{text} ({detail})" if detail else text)
-
-
-def describe_outcome(outcome) -> str:
-    """A short text for whatever banking.services.verify_claim returned (None while a placeholder)."""
-    if outcome is None:
-        return ""
-    for attr in ("message", "reason", "detail", "kind", "code"):
-        value = getattr(outcome, attr, None)
-        if value:
-            return str(getattr(value, "value", value))[:200]
-    return str(outcome)[:200]
+    if outcome is None:  # placeholder banking app
+        return ClaimOutcome(tid, DONE, _("re-verification requested"))
+    if getattr(outcome, "result", "") == "skipped":
+        why = getattr(outcome, "skipped", "")
+        return ClaimOutcome(tid, SKIPPED, str(SKIP_TEXTS.get(why, why or _("skipped by the bank service"))))
+    before = getattr(outcome, "status_before", "") or expected
+    after = getattr(outcome, "status_after", "") or before
+    text = f"{status_label(before)} → {status_label(after)}"
+    reason = getattr(outcome, "reason", "")
+    return ClaimOutcome(tid, DONE, f"{text} ({reason})" if reason else text)
 
 
 def run_decision(

@@ -114,28 +114,22 @@ def completed_today(*, now: dt.datetime | None = None) -> int:
 
 
 def bank_status() -> BankStatus:
-    """Adapter over whatever the banking app exposes; never raises."""
-    try:
-        from banking import selectors  # type: ignore[attr-defined]
-    except ImportError:
-        return BankStatus()
+    """Breaker state (shared cache) and last successful look-up (BankLookup, indexed); never raises."""
     status = BankStatus()
     try:
-        for name in ("breaker_state", "circuit_state", "get_breaker_state"):
-            fn = getattr(selectors, name, None)
-            if callable(fn):
-                value = fn()
-                status.breaker_state = str(getattr(value, "value", value) or NOT_AVAILABLE)
-                break
-        for name in ("last_successful_lookup", "last_success_at", "last_successful_lookup_at"):
-            fn = getattr(selectors, name, None)
-            if callable(fn):
-                value = fn()
-                if isinstance(value, dt.datetime):
-                    status.last_success_at = value
-                break
+        from banking.breaker import CircuitBreaker
+        from banking.conf import get_config
+
+        status.breaker_state = CircuitBreaker(get_config()).state()
     except Exception:
-        logger.exception("dashboard: bank status unavailable")
+        logger.exception("dashboard: breaker state unavailable")
+    try:
+        from banking import selectors
+
+        lookup = selectors.last_successful_lookup()
+        status.last_success_at = getattr(lookup, "created_at", None)
+    except Exception:
+        logger.exception("dashboard: last successful look-up unavailable")
     return status
 
 
