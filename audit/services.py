@@ -59,13 +59,25 @@ def _actor_label(actor) -> str:
     return str(getattr(actor, "email", "") or getattr(actor, "full_name", "") or actor)
 
 
-def _lock_chain(using: str) -> None:
+def _lock_and_read_head(using: str) -> tuple[int, str] | None:
+    """Take the append lock, then read the last event (sequence, hash) with a fresh snapshot."""
     connection = connections[using]
     if connection.vendor == "postgresql":
+        # Two statements in one round trip (simple query protocol, no parameters): in READ COMMITTED
+        # each statement takes its own snapshot, so the SELECT sees every append committed before
+        # the lock was granted.
+        table = connection.ops.quote_name(AuditEvent._meta.db_table)
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_KEY])
+            cursor.execute(
+                f"SELECT pg_advisory_xact_lock({int(APPEND_LOCK_KEY)}); "  # noqa: S608 - constants only
+                f"SELECT sequence, hash FROM {table} ORDER BY sequence DESC LIMIT 1"
+            )
+            cursor.nextset()
+            row = cursor.fetchone()
+        return (row[0], row[1]) if row else None
     # SQLite: the database-wide writer lock serialises writers; `sequence` is UNIQUE, so a
     # racing writer fails loudly instead of forking the chain.
+    return AuditEvent.objects.using(using).order_by("-sequence").values_list("sequence", "hash").first()
 
 
 def record(
@@ -126,8 +138,7 @@ def record(
 
     using = router.db_for_write(AuditEvent)
     with transaction.atomic(using=using, savepoint=False):
-        _lock_chain(using)
-        last = AuditEvent.objects.using(using).order_by("-sequence").values_list("sequence", "hash").first()
+        last = _lock_and_read_head(using)
         last_sequence, prev_hash = last if last else (0, GENESIS_HASH)
         event.sequence = last_sequence + 1
         event.prev_hash = prev_hash

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.permissions import IsAuthenticated
 
@@ -27,6 +27,9 @@ def _errors(*codes: int) -> dict:
     ),
     retrieve=extend_schema(
         summary="One audit event by sequence number (auditor, admin)",
+        parameters=[
+            OpenApiParameter("sequence", int, OpenApiParameter.PATH, description="Chain sequence number.")
+        ],
         responses={200: AuditEventOutputSerializer, **_errors(401, 403, 404)},
         tags=["audit"],
     ),
