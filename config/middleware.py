@@ -11,6 +11,7 @@ import uuid
 
 import structlog
 from django.conf import settings
+from django.http import JsonResponse
 
 from config import metrics, request_context
 from config.exceptions import DATABASE_ERRORS, database_unavailable_response
@@ -20,6 +21,7 @@ logger = structlog.get_logger("config.request")
 REQUEST_ID_HEADER = "X-Request-ID"
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 UNMATCHED_ROUTE = "<unmatched>"
+HEALTH_PATH = "/health/"
 
 
 def sane_request_id(value: str | None) -> str:
@@ -70,6 +72,13 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path == HEALTH_PATH and request.method in {"GET", "HEAD"}:
+            # Liveness answers before host validation and the SSL redirect, so container and
+            # load-balancer probes by IP work; it touches nothing and reveals nothing.
+            response = JsonResponse({"status": "ok"})
+            response["Cache-Control"] = "no-store"
+            response[REQUEST_ID_HEADER] = sane_request_id(request.META.get("HTTP_X_REQUEST_ID"))
+            return response
         request_id = sane_request_id(request.META.get("HTTP_X_REQUEST_ID"))
         request.request_id = request_id
         request.client_ip = client_ip(request)

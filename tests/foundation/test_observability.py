@@ -157,17 +157,15 @@ def test_log_processor_redacts_secrets_and_masks_pii(log_lines):
 
 @pytest.mark.django_db
 def test_metrics_exposes_request_counts_and_latency_by_route(api_client):
-    api_client.get(reverse("health"))
+    api_client.get(reverse("ready"))
     api_client.get(reverse("me"))
     response = Client().get(reverse("metrics"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     text = response.content.decode()
-    assert re.search(r'http_requests_total\{method="GET",route="/health/",status="200"\} \d', text)
+    assert re.search(r'http_requests_total\{method="GET",route="/ready/",status="200"\} \d', text)
     assert re.search(r'http_requests_total\{method="GET",route="/api/v1/auth/me/",status="401"\} \d', text)
-    assert (
-        'http_request_duration_seconds_bucket{le="0.005",method="GET",route="/health/",status="200"}' in text
-    )
+    assert 'http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/ready/",status="200"}' in text
 
 
 def test_metrics_token_when_configured(settings):
@@ -194,6 +192,12 @@ def test_health_needs_no_database():
     response = Client().get(reverse("health"))
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_health_answers_probes_by_ip_before_host_validation():
+    response = Client().get("/health/", HTTP_HOST="10.0.0.7:8000")
+    assert response.status_code == 200
+    assert Client().get("/ready/", HTTP_HOST="evil.example").status_code == 400  # others are validated
 
 
 @pytest.mark.django_db
