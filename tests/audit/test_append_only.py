@@ -85,3 +85,12 @@ def test_user_with_events_cannot_be_hard_deleted(make_user):
     record(action=actions.ACCOUNTS_USER_CREATED, actor=user, target=user)
     with pytest.raises(ProtectedError):
         user.delete()
+
+
+def test_flush_bypass_only_outside_production_for_superusers(settings):
+    from audit.management.commands.flush import _may_bypass
+
+    settings.IS_PRODUCTION = False
+    assert _may_bypass(connection) is True  # the test role is the postgres superuser
+    settings.IS_PRODUCTION = True
+    assert _may_bypass(connection) is False

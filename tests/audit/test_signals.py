@@ -66,3 +66,17 @@ def test_role_grant_is_recorded(make_user, admin_user):
     event = AuditEvent.objects.filter(action=actions.ACCOUNTS_ROLE_GRANTED).latest("sequence")
     assert event.target_id == str(user.pk)
     assert event.actor_id == admin_user.pk
+
+
+def test_api_login_failure_is_recorded_once_with_channel_api(make_user, api_client):
+    user = make_user(email="api-user@example.test")
+    response = api_client.post(
+        "/api/v1/auth/token/", {"email": user.email, "password": SECRET}, format="json"
+    )
+    assert response.status_code in (400, 401)
+    events = list(AuditEvent.objects.filter(action=actions.AUTH_LOGIN_FAILED))
+    assert len(events) == 1
+    assert events[0].actor_label == user.email
+    assert events[0].metadata == {"channel": "api"}
+    assert events[0].request_id  # bound by the request middleware
+    assert SECRET not in _as_text(events[0])
