@@ -16,9 +16,14 @@ SECRET_KEYS = re.compile(
     re.IGNORECASE,
 )
 # 04141234567, +58 414-123-4567, 584141234567, 0414 123 4567 ...
-PHONE_RE = re.compile(r"(?<!\d)(?:\+?58[\s-]?|0)(4\d{2})[\s.-]?(\d{3})[\s.-]?(\d{2})(\d{2})(?!\d)")
+# Alphanumeric boundaries so hex ids and UUIDs (request/user ids) are not mistaken for PII.
+PHONE_RE = re.compile(
+    r"(?<![A-Za-z0-9])(?:\+?58[\s-]?|0)(4\d{2})[\s.-]?(\d{3})[\s.-]?(\d{2})(\d{2})(?![A-Za-z0-9])"
+)
 # V12345678, v-12.345.678, J-123456789 ...
-NATIONAL_ID_RE = re.compile(r"(?<![A-Za-z0-9])([VEJGPvejgp])[-\s]?(\d{1,3}(?:\.?\d{3}){1,2}|\d{4,9})(?!\d)")
+NATIONAL_ID_RE = re.compile(
+    r"(?<![A-Za-z0-9])([VEJGPvejgp])[-\s]?(\d{1,3}(?:\.?\d{3}){1,2}|\d{4,9})(?![A-Za-z0-9]|-[0-9A-Fa-f]{4})"
+)
 
 REDACTED = "[REDACTED]"
 

@@ -152,6 +152,21 @@ def test_log_processor_redacts_secrets_and_masks_pii(log_lines):
     assert "0424*****33" in raw
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "e5383ccddeea407ba330202cacab05f8",
+        "e1234567-89ab-4cde-8f01-234567890abc",
+        "v2.3.4",
+        "sha256:0414123456",
+    ],
+)
+def test_ids_and_hashes_are_not_mistaken_for_pii(value):
+    from config.logging import mask_pii
+
+    assert mask_pii(value) == value
+
+
 # --- metrics ---------------------------------------------------------------------------------
 
 
