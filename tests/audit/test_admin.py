@@ -37,10 +37,20 @@ def test_auditor_can_view_list_and_detail_read_only(auditor_user, event):
 
 
 def test_changelist_filters_and_search(auditor_user, event):
+    other = record(action=actions.ADMIN_ACTION, actor_label="someone@example.test", actor_type="SYSTEM")
     c = _client(auditor_user)
     url = reverse("admin:audit_auditevent_changelist")
-    assert c.get(url, {"action": "transaction.status_changed"}).status_code == 200
-    assert c.get(url, {"q": "transaction"}).status_code == 200
+
+    def shown(params):
+        response = c.get(url, params)
+        assert response.status_code == 200
+        return [e.pk for e in response.context["cl"].result_list]
+
+    assert shown({"action": "transaction.status_changed"}) == [event.pk]
+    assert shown({"actor_type__exact": "SYSTEM", "action": "admin.action"}) == [other.pk]
+    assert shown({"q": "someone@example.test"}) == [other.pk]
+    everything = shown({})  # also holds the force_login's auth.login_succeeded event
+    assert everything == sorted(everything, reverse=True) and {other.pk, event.pk} <= set(everything)
 
 
 def test_no_add_change_or_delete_in_admin(admin_user, event):
