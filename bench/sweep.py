@@ -67,6 +67,8 @@ def _seed(n: int, run: str) -> list[dict]:
     from transactions.models import Transaction
 
     owner, _ = User.objects.get_or_create(email="bench@example.test")
+    # Park the claims of earlier runs (scratch database) so each run sweeps only its own claims.
+    Transaction.objects.update(next_verification_at=timezone.now() + timedelta(days=30))
     base = 100000000000 + int(uuid.uuid4().int % 10**5) * 10**6
     refs = [f"{base + i}" for i in range(n)]
     # A fresh payer phone per run: pago móvil duplicate detection keys on last 6 digits + phone.

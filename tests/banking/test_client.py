@@ -389,3 +389,44 @@ def test_breaker_counts_consecutive_failures_only(qa_config):
     for _ in range(3):
         client.lookup(MOBILE_Q)
     assert client.breaker.state() == CLOSED
+
+
+def test_concurrent_refresh_fetches_one_token(qa_config):
+    """Several threads (each its own client) need a token at once: one fetches, the others wait."""
+    import threading
+    import time as _time
+
+    fetches = []
+
+    def slow_token(request):
+        fetches.append(1)
+        _time.sleep(0.2)
+        return (200, {}, json.dumps({"access_token": "shared", "expires_in": 300}))
+
+    got = []
+    with responses.RequestsMock() as rsps:
+        rsps.add_callback(responses.POST, TOKEN_URL, callback=slow_token)
+        clients = [BanescoClient(qa_config) for _ in range(5)]
+        threads = [threading.Thread(target=lambda c=c: got.append(c.tokens.get_token())) for c in clients]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert got == ["shared"] * 5
+    assert len(fetches) == 1
+
+
+@responses.activate
+def test_metrics_count_lookups_and_token_refreshes(client):
+    from banking import metrics
+
+    def value(metric, **labels):
+        return metric.labels(**labels)._value.get()
+
+    before_found = value(metrics.LOOKUPS, outcome="found", code="200")
+    before_token = value(metrics.TOKEN_REFRESHES, outcome="ok")
+    token_ok(responses)
+    responses.post(LOOKUP_URL, json=FOUND)
+    client.lookup(MOBILE_Q)
+    assert value(metrics.LOOKUPS, outcome="found", code="200") == before_found + 1
+    assert value(metrics.TOKEN_REFRESHES, outcome="ok") == before_token + 1
