@@ -155,7 +155,7 @@ def test_wrong_realm_is_credentials_unknown(http_sandbox, http_config, make_clai
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeper_processes_look_each_claim_up_exactly_once(http_sandbox, make_user):
     n = 500
-    owner = make_user()
+    owner = make_user(role=None)
     today = caracas_today()
     http_sandbox.reset(seed_demo=False)
     http_sandbox.set(latency_ms=10)  # so that both sweepers are busy at the same time

@@ -204,8 +204,8 @@ def test_force_needs_permission(make_claim, client, client_user, reconciler_user
     ).result == ("completed")
 
 
-def test_change_during_lookup_is_a_conflict_not_overwritten(make_claim, client, monkeypatch):
-    claim = make_claim(**DEMO_MOBILE)
+def test_change_during_lookup_is_a_conflict_not_overwritten(make_claim, client, client_user, monkeypatch):
+    claim = make_claim(**DEMO_MOBILE, created_by=client_user)
     real_lookup = client.lookup
 
     def lookup_while_client_cancels(query):
