@@ -17,6 +17,8 @@ import logging
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
@@ -133,8 +135,31 @@ def bank_status() -> BankStatus:
     return status
 
 
+def cached_status_counts() -> dict[str, int]:
+    """status_counts() kept ADMIN_DASHBOARD_CACHE_SECONDS (default 30 s; 0 = off) in the shared cache.
+
+    The GROUP BY reads every live row (an index-only scan, ~0.2 s at 1 M claims); many reconcilers
+    opening the index at once share one result.
+    """
+    seconds = int(getattr(settings, "ADMIN_DASHBOARD_CACHE_SECONDS", 30))
+    if seconds <= 0:
+        return status_counts()
+    key = f"admin-dashboard:counts:{connection.settings_dict.get('NAME')}"
+    try:
+        counts = cache.get(key)
+    except Exception:
+        counts = None
+    if counts is None:
+        counts = status_counts()
+        try:
+            cache.set(key, counts, seconds)
+        except Exception:
+            logger.warning("dashboard: cache unavailable")
+    return counts
+
+
 def dashboard_data() -> Dashboard:
-    counts = status_counts()
+    counts = cached_status_counts()
     to_review = counts.get(Status.TO_REVIEW.value, 0)
     oldest, median = to_review_age(count=to_review)
     return Dashboard(

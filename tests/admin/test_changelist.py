@@ -198,7 +198,8 @@ def test_change_page_explains_the_bank_answer(reconciler_user, make_claim, login
     assert "&quot;statusCode&quot;: &quot;200&quot;" in html  # pretty-printed JSON, escaped
 
 
-def test_dashboard_counts(reconciler_user, make_claim, make_user, login):
+def test_dashboard_counts(reconciler_user, make_claim, make_user, login, settings):
+    settings.ADMIN_DASHBOARD_CACHE_SECONDS = 0
     from transactions import services
 
     now = timezone.now()
@@ -219,10 +220,27 @@ def test_dashboard_counts(reconciler_user, make_claim, make_user, login):
     assert "Circuit breaker" in html
 
 
-def test_dashboard_is_cheap(reconciler_user, make_claim, login):
+def test_dashboard_is_cheap(reconciler_user, make_claim, login, settings):
+    settings.ADMIN_DASHBOARD_CACHE_SECONDS = 0
     for _ in range(5):
         make_claim()
     c = login(reconciler_user)
     c.get(reverse("admin:index"))
     n, response = _count_queries(c, reverse("admin:index"))
     assert n <= 10, response.queries
+
+
+def test_dashboard_counts_are_cached_when_configured(reconciler_user, make_claim, login, settings):
+    from django.core.cache import cache
+
+    from transactions import dashboard
+
+    settings.ADMIN_DASHBOARD_CACHE_SECONDS = 30
+    cache.delete(f"admin-dashboard:counts:{connection.settings_dict.get('NAME')}")
+    make_claim()
+    assert dashboard.cached_status_counts() == {"TO_REVIEW": 1}
+    make_claim()
+    assert dashboard.cached_status_counts() == {"TO_REVIEW": 1}  # served from the cache
+    settings.ADMIN_DASHBOARD_CACHE_SECONDS = 0
+    assert dashboard.cached_status_counts() == {"TO_REVIEW": 2}
+    cache.delete(f"admin-dashboard:counts:{connection.settings_dict.get('NAME')}")
