@@ -360,7 +360,12 @@ def claim_cancel(*, claim, actor, reason: str = "") -> Transaction:
             claim=locked,
             to_status=Status.CANCELED,
             actor=actor,
-            reason=reason or "Withdrawn by the client.",
+            reason=reason
+            or (
+                "Withdrawn by the client."
+                if locked.created_by_id == actor.pk
+                else "Canceled by an administrator."
+            ),
             bank_payload=None,
             actor_type=None,
         )

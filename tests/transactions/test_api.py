@@ -405,3 +405,15 @@ def test_list_query_count_constant_in_page_size(
     with django_assert_max_num_queries(8) as big:
         assert len(c.get(URL, {"size": 100}).json()["items"]) == 100
     assert len(big.captured_queries) == len(small.captured_queries)
+
+
+def test_events_hide_staff_labels_from_clients(auth_client, client_user, admin_user, make_claim):
+    claim = make_claim()
+    auth_client(admin_user).post(detail(claim.transaction_id, "cancel/"), format="json")
+    items = auth_client(client_user).get(detail(claim.transaction_id, "events/")).json()["items"]
+    labels = {i["action"]: i["actor_label"] for i in items}
+    assert labels["transaction.status_changed"] == ""
+    assert labels["transaction.created"] == client_user.email
+    staff_items = auth_client(admin_user).get(detail(claim.transaction_id, "events/")).json()["items"]
+    assert staff_items[0]["actor_label"] == admin_user.email
+    assert staff_items[0]["reason"] == "Canceled by an administrator."

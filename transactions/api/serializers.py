@@ -268,9 +268,19 @@ class ClaimEventOutputSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
     action = serializers.CharField()
     actor_type = serializers.CharField()
-    actor_label = serializers.CharField()
+    actor_label = serializers.SerializerMethodField(
+        help_text="Who acted. Clients see only their own label; other actors are blank."
+    )
     before = serializers.JSONField(allow_null=True)
     after = serializers.JSONField(allow_null=True)
     reason = serializers.CharField()
     metadata = serializers.JSONField()
     request_id = serializers.CharField()
+
+    def get_actor_label(self, obj) -> str:
+        viewer = self.context.get("viewer")
+        if viewer is None or viewer.has_perm("transactions.view_all_transactions"):
+            return obj.actor_label
+        if obj.actor_id is not None and obj.actor_id == viewer.pk:
+            return obj.actor_label
+        return ""

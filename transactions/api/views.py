@@ -282,4 +282,6 @@ class TransactionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def events(self, request, *args, **kwargs):
         claim = self.get_object()
         page = self.paginate_queryset(selectors.claim_events(claim=claim))
-        return self.get_paginated_response(ClaimEventOutputSerializer(page, many=True).data)
+        return self.get_paginated_response(
+            ClaimEventOutputSerializer(page, many=True, context={"viewer": request.user}).data
+        )
