@@ -34,6 +34,8 @@ BANK_CODE_RE = re.compile(r"^\d{4}$")
 _PHONE_ALLOWED_RE = re.compile(r"^\+?[\d\s().-]+$")
 _WS_RE = re.compile(r"\s+")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Bidirectional overrides/isolates: can disguise text in the admin and in exported files.
+_BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 AMOUNT_MAX_INTEGER_DIGITS = 12
 AMOUNT_DECIMAL_PLACES = 2
@@ -63,6 +65,7 @@ MESSAGES = {
     "concept_length": _("The concept may have at most 500 characters."),
     "metadata_type": _("metadata must be a JSON object."),
     "metadata_size": _("metadata may be at most 8 KB once serialised."),
+    "metadata_nul": _("metadata may not contain NUL characters."),
     "choice": _("%(value)s is not a valid choice. Valid choices: %(choices)s."),
 }
 
@@ -205,7 +208,7 @@ def clean_concept(value: Any) -> str:
     if value is None:
         return ""
     value = strip_tags(_text(value))
-    value = _CONTROL_RE.sub("", value)
+    value = _BIDI_RE.sub("", _CONTROL_RE.sub("", value))
     value = _WS_RE.sub(" ", value).strip()
     if len(value) > CONCEPT_MAX:
         raise _error("concept_length")
@@ -223,7 +226,20 @@ def validate_metadata(value: Any) -> dict:
         raise _error("metadata_type") from None
     if size > METADATA_MAX_BYTES:
         raise _error("metadata_size")
+    if _has_nul(value):
+        # PostgreSQL's jsonb cannot store \u0000.
+        raise _error("metadata_nul")
     return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def validate_choice(value: Any, choices) -> str:

@@ -417,3 +417,13 @@ def test_events_hide_staff_labels_from_clients(auth_client, client_user, admin_u
     staff_items = auth_client(admin_user).get(detail(claim.transaction_id, "events/")).json()["items"]
     assert staff_items[0]["actor_label"] == admin_user.email
     assert staff_items[0]["reason"] == "Canceled by an administrator."
+
+
+def test_nul_characters_are_400_not_500(client_api, api_payload):
+    r = client_api.post(URL, api_payload(metadata={"note": "evil\u0000"}), format="json")
+    assert r.status_code == 400
+    assert "metadata" in r.json()["error"]["details"]["fields"]
+    r = client_api.post(URL, api_payload(customer={"concept": "\u202eevil\u0000nul"}), format="json")
+    assert r.status_code == 201
+    assert r.json()["customer"]["concept"] == "evilnul"
+    assert client_api.get(URL, {"search": "a\u0000b"}).status_code == 400

@@ -218,3 +218,10 @@ def test_clean_claim_lists_every_bad_field_and_unknown_keys():
     fields = set(exc.value.message_dict)
     assert {"amount", "surprise", "bank", "reference", "customer_phone"} <= fields
     assert "transaction_id" not in fields
+
+
+def test_metadata_rejects_nul_anywhere_and_concept_drops_controls():
+    for bad in ({"k": "a\x00b"}, {"a\x00": 1}, {"k": [{"x": "\x00"}]}):
+        assert "NUL" in _messages(v.validate_metadata, bad, "en")
+    assert "caracteres NUL" in _messages(v.validate_metadata, {"k": "\x00"}, "es")
+    assert v.clean_concept("\u202eevil\x00nul\u2066") == "evilnul"
