@@ -47,6 +47,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
+def _assign(Group, Permission) -> None:
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for dotted in ROLE_PERMISSIONS[role]:
+            app_label, codename = dotted.split(".", 1)
+            perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if perm is not None:
+                wanted.append(perm)
+        group.permissions.set(wanted)
+
+
 def sync_role_permissions(apps, schema_editor=None) -> None:
     """Create the role groups if missing and set each one's permissions (idempotent).
 
@@ -60,14 +72,22 @@ def sync_role_permissions(apps, schema_editor=None) -> None:
         create_permissions(app_config, verbosity=0)
         app_config.models_module = None
 
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role in ROLES:
-        group, _ = Group.objects.get_or_create(name=role)
-        wanted = []
-        for dotted in ROLE_PERMISSIONS[role]:
-            app_label, codename = dotted.split(".", 1)
-            perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-            if perm is not None:
-                wanted.append(perm)
-        group.permissions.set(wanted)
+    _assign(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+
+
+def ensure_roles_after_migrate(sender, using="default", apps=None, **kwargs) -> None:
+    """post_migrate handler: re-create missing role groups with their permissions.
+
+    Runs after `migrate` and after `flush` (which empties auth_group but re-emits post_migrate,
+    e.g. between transactional tests), so a database is never left without its roles.
+    Permissions of apps later in INSTALLED_APPS are created first so every role is complete.
+    """
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    if Group.objects.using(using).filter(name__in=ROLES).count() == len(ROLES):
+        return
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    _assign(Group, Permission)

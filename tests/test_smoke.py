@@ -28,3 +28,13 @@ def test_role_permissions_granted_by_migrations(make_user):
     assert make_user(AUDITOR).has_perm("transactions.view_all_transactions")
     assert not make_user(AUDITOR).has_perm("transactions.decide_transaction")
     assert not make_user(CLIENT).has_perm("transactions.view_all_transactions")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_roles_survive_a_flush_between_transactional_tests():
+    """A flush empties auth_group; the post_migrate handler re-creates the roles with perms."""
+    from django.core.management import call_command
+
+    call_command("flush", "--noinput", verbosity=0)
+    assert Group.objects.filter(name__in=ROLES).count() == len(ROLES)
+    assert Group.objects.get(name="reconciler").permissions.filter(codename="decide_transaction").exists()
