@@ -29,7 +29,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "transactions.view_transaction",
         "transactions.view_all_transactions",
         "audit.view_auditevent",
-        "accounts.view_user",
     ],
     ADMIN: [
         "transactions.view_transaction",

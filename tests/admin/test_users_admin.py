@@ -53,3 +53,9 @@ def test_admin_deactivates_users_audited(admin_user, make_user, login):
     target.refresh_from_db()
     assert not target.is_active
     assert AuditEvent.objects.filter(action="accounts.user_deactivated", target_id=str(target.pk)).exists()
+
+
+def test_auditor_cannot_open_users_admin(auditor_user, login):
+    """Issue 6: the Users admin is for admins only (auditors read the audit trail instead)."""
+    c = login(auditor_user)
+    assert c.get(reverse("admin:accounts_user_changelist")).status_code == 403
