@@ -108,7 +108,11 @@ class TokenRefreshView(_PublicAuthView):
             try:
                 token = RefreshToken(raw)  # signature, expiry, type, blacklist
                 # Serialise concurrent refreshes of the same token, then re-check the blacklist.
-                list(OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=token[jwt_settings.JTI_CLAIM]))
+                list(
+                    OutstandingToken.objects.select_for_update(of=("self",)).filter(
+                        jti=token[jwt_settings.JTI_CLAIM]
+                    )
+                )
                 token.check_blacklist()
             except TokenError as exc:
                 raise InvalidToken(str(exc)) from exc
