@@ -1,0 +1,136 @@
+"""Smoke tests of the bench harness (no timing is asserted anywhere).
+
+* the seeder produces claims the application itself would accept, with their audit events;
+* the floor views answer the same rows as the API for the benchmarked requests (same SQL);
+* the report turns errors, duplicates and crashes into problems (the non-zero exit of CI).
+"""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from bench import floor, runner, seed
+from transactions.models import Status, Transaction
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _dsn() -> str:
+    s = connection.settings_dict
+    return (
+        f"postgresql://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    )
+
+
+@pytest.fixture
+def seeded():
+    users = seed.ensure_users()
+    info = seed.seed_claims(dsn=_dsn(), start=0, stop=600, owner_ids=[str(u.pk) for u in users["owners"]])
+    return users, info
+
+
+def test_seed_makes_valid_claims_and_their_events(seeded):
+    from audit.models import AuditEvent
+
+    _users, info = seeded
+    assert info["claims"] == 600
+    claims = Transaction.objects.all()
+    assert claims.count() == 600
+    statuses = set(claims.values_list("status", flat=True))
+    assert statuses == set(Status.values)
+    not_pending = claims.exclude(status=Status.IN_PROGRESS).count()
+    assert info["events"] == 600 + not_pending == AuditEvent.objects.count()
+    for claim in claims[:200]:
+        assert re.fullmatch(r"04\d{9}", claim.customer_phone)
+        assert re.fullmatch(r"V\d{4,8}", claim.customer_national_id)
+        assert claim.amount > 0
+        assert claim.payment_date <= claim.created_at.date()
+    # Pending claims are parked out of the sweep's way.
+    assert not claims.filter(
+        status__in=["IN_PROGRESS", "UNKNOWN"], next_verification_at__lte=timezone.now()
+    ).exists()
+
+
+def test_floor_answers_the_same_rows_as_the_api(seeded, auth_client, settings):
+    users, _ = seeded
+    api = auth_client(users["reconciler"])
+    bare = Client()
+    query = "status=TO_REVIEW&from_date=2000-01-01&to_date=2100-01-01&size=20"
+    api_page = api.get(f"/api/v1/transactions/?{query}&page=2").json()
+    one = Transaction.objects.order_by("transaction_id").first()
+    api_one = api.get(f"/api/v1/transactions/{one.transaction_id}/").json()
+    api_status = api.get(f"/api/v1/transactions/{one.transaction_id}/status/").json()
+    settings.ROOT_URLCONF = "bench.urls"  # the floor server's URLs
+    floor_page = bare.get(f"/api/v1/transactions/?{query}&page=2").json()
+    assert floor_page["total"] == api_page["total"] > 20
+    assert [r["transaction_id"] for r in floor_page["items"]] == [
+        r["transaction_id"] for r in api_page["items"]
+    ]
+    assert bare.get(f"/api/v1/transactions/{one.transaction_id}/").json()["reference"] == api_one["reference"]
+    assert (
+        bare.get(f"/api/v1/transactions/{one.transaction_id}/status/").json()["status"]
+        == api_status["status"]
+    )
+
+
+@pytest.mark.urls("bench.urls")
+def test_floor_create_goes_through_the_service(monkeypatch):
+    users = seed.ensure_users()
+    monkeypatch.setenv("BENCH_FLOOR_USER_EMAIL", users["client"].email)
+    monkeypatch.setattr(floor, "_USER", None)
+    from transactions.validators import caracas_today
+
+    body = {
+        "transaction_id": "floor-1",
+        "bank": "MOBILE_TRANSFER",
+        "reference": "123456789012",
+        "amount": "150.00",
+        "payment_date": caracas_today().isoformat(),
+        "payer_bank_code": "0102",
+        "customer": {"full_name": "Ana Núñez", "phone": "04141234567", "national_id": "V1234567"},
+    }
+    response = Client().post("/api/v1/transactions/", body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    claim = Transaction.objects.get(transaction_id="floor-1")
+    assert claim.created_by == users["client"]
+    from audit.models import AuditEvent
+
+    assert AuditEvent.objects.filter(target_id=str(claim.pk), action="transaction.created").count() == 1
+
+
+def test_report_flags_errors_duplicates_and_crashes():
+    load = {"rps": 10.0, "p50_ms": 1.0, "p99_ms": 2.0, "max_ms": 3.0, "requests": 100, "errors": 0}
+    results = {
+        "started_at": "now",
+        "config": {"cpus": 2, "gunicorn_workers": 5, "concurrency": 8, "duration_s": 10},
+        "seed": [],
+        "api": {
+            "10000": {
+                "list_total": 5,
+                "deep_page": 1,
+                "create": {"api": dict(load, errors=3), "floor": load},
+                "list_p1": {"api": dict(load, rps=5.0), "floor": load},
+            }
+        },
+        "explain": {},
+        "admin": [],
+        "sweep": [
+            {
+                "workers": 4, "claims": 10, "checked": 10, "completed": 10, "failed": 0, "lookups": 11,
+                "sandbox_lookups": 11, "seconds": 1.0, "rate": 10.0, "budget": 20, "budget_share": 0.5,
+                "duplicates": 1,
+            }
+        ],
+        "failures": ["admin: boom"],
+    }  # fmt: skip
+    text, problems = runner.report(results)
+    assert "api create at 10000: 3 errors" in " ".join(problems).lower()
+    assert any("duplicate" in p for p in problems)
+    assert "admin: boom" in problems
+    assert "MISSED list status+dates p1 at 10 k: 50% of floor" in text
+    assert "MISSED sweep 4 workers" in text
+    clean = dict(results, failures=[], sweep=[], api={"10000": {"list_total": 5, "deep_page": 1}})
+    assert runner.report(clean)[1] == []
