@@ -17,8 +17,9 @@ from typing import Any
 
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views import defaults
 from django_ratelimit.exceptions import Ratelimited
@@ -50,6 +51,12 @@ _DRF_CODES: dict[type, str] = {
     drf_exceptions.UnsupportedMediaType: "unsupported_media_type",
     drf_exceptions.Throttled: "rate_limited",
 }
+
+
+class RequestTooLarge(drf_exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict:
@@ -151,6 +158,16 @@ def api_exception_handler(exc, context):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf_exceptions.PermissionDenied()
+    elif isinstance(exc, (RequestDataTooBig, TooManyFieldsSent)):
+        exc = RequestTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        logger.warning("suspicious_request", error=type(exc).__name__)
+        exc = drf_exceptions.ParseError("Bad request.", code="bad_request")
+    elif isinstance(exc, DataError):
+        # Input the database cannot store (NUL bytes, out-of-range numbers) that validation missed:
+        # the statement failed and its transaction rolls back, so this is the client's 400.
+        logger.warning("database_rejected_input", error=str(exc).splitlines()[0][:200])
+        exc = drf_exceptions.ValidationError(["The database rejected a value in this request."])
     elif isinstance(exc, DjangoValidationError):
         exc = drf_exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -36,6 +36,17 @@ def test_400_from_django_validation_error(api_client):
     assert error["details"]["fields"] == {"amount": ["Must be positive."]}
 
 
+def test_413_oversized_body(api_client, settings):
+    body = {"email": "a@example.test", "password": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10)}
+    response = api_client.post(reverse("token_obtain"), body, format="json")
+    assert_envelope(response, 413, "request_too_large")
+
+
+def test_400_when_the_database_rejects_a_value(api_client):
+    error = assert_envelope(api_client.get("/api/test/data-error/"), 400, "validation_error")
+    assert "unsupported" not in str(error)  # no database internals in the answer
+
+
 def test_401_missing_and_bad_token(api_client):
     response = api_client.get("/api/test/needs-auth/")
     assert_envelope(response, 401, "not_authenticated")

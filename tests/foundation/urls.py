@@ -1,7 +1,7 @@
 """Test-only URLconf: the real one plus views that fail on purpose (used with pytest.mark.urls)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError
+from django.db import DataError, OperationalError
 from django.urls import path
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -46,6 +46,11 @@ class DatabaseDown(_Open):
         raise OperationalError("connection refused")
 
 
+class DataTooOdd(_Open):
+    def get(self, request):
+        raise DataError("unsupported Unicode escape sequence")
+
+
 class NeedsAuth(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -69,6 +74,7 @@ urlpatterns = [
     path("api/test/django-invalid/", DjangoInvalid.as_view()),
     path("api/test/db-down/", DatabaseDown.as_view()),
     path("api/test/needs-auth/", NeedsAuth.as_view()),
+    path("api/test/data-error/", DataTooOdd.as_view()),
     path("api/test/plain-boom/", plain_boom),
     path("api/test/plain-db-down/", plain_db_down),
     *real_urlpatterns,
