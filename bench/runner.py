@@ -288,8 +288,15 @@ def run(args) -> dict:
                 seeded = size
             if not need_http:
                 continue
-            workload = Workload(size=size, tmpdir=tmpdir, client_token=client_token, staff_token=staff_token)
-            _warm_up(servers, workload, args, state)
+            try:
+                workload = Workload(
+                    size=size, tmpdir=tmpdir, client_token=client_token, staff_token=staff_token
+                )
+                _warm_up(servers, workload, args, state)
+            except Exception as exc:
+                results["failures"].append(f"workload at {size}: {exc}")
+                log(traceback.format_exc())
+                continue
             scenarios = SCENARIOS if "api" in args.parts else ("list_p1",)
             per_size = results["api"].setdefault(
                 str(size), {"list_total": workload.list_total, "deep_page": workload.deep_page}
