@@ -44,7 +44,7 @@ def _clean_ip(value: Any) -> str | None:
 def _request_id(request) -> str:
     value = getattr(request, "request_id", None) if request is not None else None
     value = value or request_context.get_request_id() or ""
-    return str(value)[:128]
+    return _text(value, 128)
 
 
 def _client_ip(request) -> str | None:
@@ -53,6 +53,12 @@ def _client_ip(request) -> str | None:
     if not ip and request is not None:
         ip = request.META.get("REMOTE_ADDR")
     return _clean_ip(ip)
+
+
+def _text(value: Any, limit: int | None = None) -> str:
+    """Plain text for a text column: PostgreSQL rejects NUL characters."""
+    text = str(value or "").replace("\x00", "\ufffd")
+    return text[:limit] if limit else text
 
 
 def _actor_label(actor) -> str:
@@ -111,7 +117,7 @@ def record(
         actor_type = ActorType.USER if actor is not None else ActorType.SYSTEM
     if actor_type not in ActorType.values:
         raise ValueError(f"Invalid actor_type {actor_type!r}; expected one of {ActorType.values}.")
-    label = (actor_label or (_actor_label(actor) if actor is not None else ""))[:254]
+    label = _text(actor_label or (_actor_label(actor) if actor is not None else ""), 254)
 
     target_type = None
     target_id = ""
@@ -119,7 +125,7 @@ def record(
         if target.pk is None or target._state.adding:
             raise ValueError("Audit target must be saved (it has no primary key).")
         target_type = ContentType.objects.get_for_model(target)
-        target_id = str(target.pk)[:64]
+        target_id = _text(target.pk, 64)
 
     event = AuditEvent(
         actor=actor,
@@ -130,7 +136,7 @@ def record(
         target_id=target_id,
         before=to_jsonable(before) if before is not None else None,
         after=to_jsonable(after) if after is not None else None,
-        reason=str(reason or ""),
+        reason=_text(reason),
         request_id=_request_id(request),
         ip=_client_ip(request),
         metadata=to_jsonable(metadata) if metadata else {},

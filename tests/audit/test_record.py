@@ -118,3 +118,15 @@ def test_events_for_target_newest_first(make_user):
 def test_unsaved_target_is_refused():
     with pytest.raises(ValueError, match="saved"):
         record(action=actions.ADMIN_ACTION, target=User(email="x@example.test"))
+
+
+def test_nul_characters_in_text_do_not_break_the_append():
+    event = record(
+        action=actions.ADMIN_ACTION, actor_label="evil\x00@x", reason="a\x00b", metadata={"k": "v\x00"}
+    )
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert (stored.reason, stored.actor_label, stored.metadata) == (
+        "a\ufffdb",
+        "evil\ufffd@x",
+        {"k": "v\ufffd"},
+    )
