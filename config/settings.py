@@ -261,7 +261,11 @@ BANESCO_ENVIRONMENT = env.str("BANESCO_ENVIRONMENT", default="sandbox").strip().
 if BANESCO_ENVIRONMENT not in {"sandbox", "qa", "production"}:
     raise ImproperlyConfigured("BANESCO_ENVIRONMENT must be sandbox, qa or production")
 _BANESCO_DEFAULTS = {
-    "sandbox": ("http://banesco-sandbox.invalid", "realm-api-qa", "/transactions/financial-account/transactions"),
+    "sandbox": (
+        "http://banesco-sandbox.invalid",
+        "realm-api-qa",
+        "/transactions/financial-account/transactions",
+    ),
     "qa": ("", "realm-api-qa", "/transactions/financial-account/transactions"),
     "production": ("", "realm-api-prd", "/financial-account/transactions"),
 }[BANESCO_ENVIRONMENT]
@@ -285,7 +289,9 @@ BANESCO = {
     "TOKEN_URL": env.str("BANESCO_TOKEN_URL", default=""),  # overrides AUTH_BASE_URL + REALM
     "API_BASE_URL": env.str("BANESCO_API_BASE_URL", default=_BANESCO_DEFAULTS[0]),
     "LOOKUP_PATH": env.str("BANESCO_LOOKUP_PATH", default=_BANESCO_DEFAULTS[2]),
-    "CLIENT_ID": env.str("BANESCO_CLIENT_ID", default="sandbox-client" if BANESCO_ENVIRONMENT == "sandbox" else ""),
+    "CLIENT_ID": env.str(
+        "BANESCO_CLIENT_ID", default="sandbox-client" if BANESCO_ENVIRONMENT == "sandbox" else ""
+    ),
     "CLIENT_SECRET": env.str(
         "BANESCO_CLIENT_SECRET", default="sandbox-secret" if BANESCO_ENVIRONMENT == "sandbox" else ""
     ),

@@ -7,6 +7,7 @@ values. Refused when DJANGO_ENV=production.
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts import services
 from accounts.models import User
@@ -14,6 +15,12 @@ from accounts.roles import ROLES
 from config import request_context
 
 DEMO_DOMAIN = "demo.areamedica.test"
+# transaction_id, reference, payer phone, payer bank code, amount — see banking/sandbox/state.py
+DEMO_CLAIMS = [
+    ("demo-pago-movil-ok", "012345678901", "04141234567", "0102", "150.00"),
+    ("demo-amount-mismatch", "011122233344", "04241112233", "0105", "100.00"),
+    ("demo-two-candidates", "066677788899", "04147778899", "0191", "75.00"),
+]
 
 
 def demo_users() -> list[tuple[str, str, str]]:
@@ -57,3 +64,46 @@ class Command(BaseCommand):
         for row in rows:
             self.stdout.write(line.format(*row).rstrip())
         self.stdout.write(self.style.WARNING("Demo credentials: for local use only."))
+        if not options["no_claims"]:
+            self._seed_claims()
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-claims", action="store_true", help="Only the users; no demo payment claims."
+        )
+
+    def _seed_claims(self):
+        """Demo claims matching the Banesco sandbox's demo payments, verified on creation.
+
+        With the in-process sandbox (the local default) the first goes COMPLETED and the other
+        two land in the reconcilers' TO_REVIEW queue (amount mismatch, two candidate rows).
+        """
+        from transactions import services as tx_services
+        from transactions.models import Transaction
+
+        client = User.objects.get(email__iexact=f"client@{DEMO_DOMAIN}")
+        today = timezone.localdate().isoformat()
+        self.stdout.write("")
+        self.stdout.write("DEMO CLAIMS (verified against the Banesco sandbox)")
+        for tx_id, reference, phone, bank_code, amount in DEMO_CLAIMS:
+            claim = Transaction.objects.filter(transaction_id=tx_id).first()
+            if claim is None:
+                with request_context.bind(request_id="cmd-seed_demo"):
+                    claim, _ = tx_services.create_claim(
+                        data={
+                            "transaction_id": tx_id,
+                            "bank": "MOBILE_TRANSFER",
+                            "transaction_type": "TRANSACTION",
+                            "reference": reference,
+                            "amount": amount,
+                            "payment_date": today,
+                            "payer_bank_code": bank_code,
+                            "customer_full_name": "Paciente Demo",
+                            "customer_phone": phone,
+                            "customer_national_id": "V12345678",
+                            "concept": "Consulta demo",
+                        },
+                        actor=client,
+                    )
+                claim.refresh_from_db()
+            self.stdout.write(f"  {claim.transaction_id:<22} {claim.amount:>8}  {claim.status}")
