@@ -8,9 +8,11 @@ run:
 	.venv/bin/python manage.py runserver 127.0.0.1:8000
 
 # Run the whole test suite on the real PostgreSQL (and Redis) on 127.0.0.1.
+# Also installs headless Chromium (Debian packages) for the browser tests when missing.
 test:
 	./scripts/venv.sh requirements/dev.txt
 	./scripts/ensure-services.sh
+	./scripts/ensure-browser.sh
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
 
 lint:
@@ -20,4 +22,5 @@ lint:
 bench:
 	./scripts/venv.sh requirements/dev.txt
 	./scripts/ensure-services.sh
+	./scripts/ensure-bench-tools.sh
 	.venv/bin/python -m bench $(BENCH_ARGS)
