@@ -310,7 +310,6 @@ def test_hostile_text_is_escaped_in_the_admin(make_user, client_user):
 
 
 # --- oversized bodies -----------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="RequestDataTooBig -> 500 (fix pending)")
 @pytest.mark.parametrize("path", ["/api/v1/transactions/", "/api/v1/auth/token/"])
 def test_oversized_body_rejected_with_envelope(path, make_user, auth_client, settings):
     client = auth_client(make_user())
