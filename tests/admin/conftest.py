@@ -47,7 +47,7 @@ def login():
     """A Django test client logged in as `user` through the real admin login form."""
 
     def _login(user, *, ip="10.9.0.1"):
-        client = Client(REMOTE_ADDR=ip)
+        client = Client(REMOTE_ADDR=ip, HTTP_ACCEPT_LANGUAGE="en")
         client.force_login(user)
         return client
 

@@ -72,7 +72,7 @@ def test_login_locks_out_after_repeated_failures(reconciler_user, settings):
     settings.ADMIN_LOGIN_RATE_PER_EMAIL = "3/15m"
     settings.ADMIN_LOGIN_RATE_PER_IP = "100/15m"
     ip = f"10.77.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
-    c = Client(REMOTE_ADDR=ip)
+    c = Client(REMOTE_ADDR=ip, HTTP_ACCEPT_LANGUAGE="en")
     email = reconciler_user.email
     assert _attempt(c, email).status_code == 200
     assert _attempt(c, email).status_code == 200
@@ -97,7 +97,7 @@ def test_lockout_per_ip_covers_many_emails(settings, db):
     settings.ADMIN_LOGIN_RATE_PER_EMAIL = "100/15m"
     settings.ADMIN_LOGIN_RATE_PER_IP = "4/15m"
     ip = f"10.78.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
-    c = Client(REMOTE_ADDR=ip)
+    c = Client(REMOTE_ADDR=ip, HTTP_ACCEPT_LANGUAGE="en")
     statuses = [_attempt(c, f"nobody{i}-{uuid.uuid4().hex[:6]}@example.test").status_code for i in range(5)]
     assert statuses[:3] == [200, 200, 200]
     assert statuses[3:] == [429, 429]
@@ -110,7 +110,7 @@ def test_successful_logins_do_not_count(reconciler_user, settings):
     settings.ADMIN_LOGIN_RATE_PER_EMAIL = "2/15m"
     ip = f"10.79.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
     for _ in range(4):
-        c = Client(REMOTE_ADDR=ip)
+        c = Client(REMOTE_ADDR=ip, HTTP_ACCEPT_LANGUAGE="en")
         response = _attempt(c, reconciler_user.email, PASSWORD)
         assert response.status_code == 302
     assert not AuditEvent.objects.filter(action="auth.login_locked_out").exists()
@@ -119,7 +119,7 @@ def test_successful_logins_do_not_count(reconciler_user, settings):
 def test_non_staff_client_cannot_log_into_the_admin(client_user):
     from tests.conftest import PASSWORD
 
-    c = Client(REMOTE_ADDR="10.80.0.1")
+    c = Client(REMOTE_ADDR="10.80.0.1", HTTP_ACCEPT_LANGUAGE="en")
     response = _attempt(c, client_user.email, PASSWORD)
     assert response.status_code == 200
     assert "_auth_user_id" not in c.session
