@@ -55,7 +55,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--concurrency", type=int, default=8, help="concurrent HTTP connections (default 8)")
     p.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn workers")
     p.add_argument("--only", action="append", choices=ALL_PARTS, help="run only these parts (repeatable)")
-    p.add_argument("--sweep-claims", type=int, help="claims per sweep run (default 300, quick 60)")
+    p.add_argument(
+        "--sweep-claims", type=int, help="due claims per sweep worker and run (default 150, quick 20)"
+    )
     p.add_argument("--sweep-workers", type=int, nargs="+", default=[1, 2, 4])
     p.add_argument("--sweep-latency-ms", type=int, default=100)
     p.add_argument("--sweep-budget", type=int, default=20, help="BANESCO_LOOKUPS_PER_SECOND of the sweep")
@@ -64,7 +66,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = p.parse_args(argv)
     args.sizes = sorted(args.sizes or ([10_000] if args.quick else FULL_SIZES))
     args.duration = args.duration or 10.0
-    args.sweep_claims = args.sweep_claims or (60 if args.quick else 300)
+    args.sweep_claims = args.sweep_claims or (20 if args.quick else 150)
     args.parts = set(args.only or ALL_PARTS)
     return args
 
@@ -340,7 +342,7 @@ def run(args) -> dict:
                 results["sweep"] = sweeprun.run(
                     dsn=_pg_dsn(),
                     owner_id=owner_ids[0],
-                    claims=args.sweep_claims,
+                    claims_per_worker=args.sweep_claims,
                     workers_list=args.sweep_workers,
                     latency_ms=args.sweep_latency_ms,
                     budget=args.sweep_budget,
