@@ -134,3 +134,18 @@ def test_report_flags_errors_duplicates_and_crashes():
     assert "MISSED sweep 4 workers" in text
     clean = dict(results, failures=[], sweep=[], api={"10000": {"list_total": 5, "deep_page": 1}})
     assert runner.report(clean)[1] == []
+
+
+def test_claim_output_fast_path_equals_the_declared_fields(seeded):
+    """ClaimOutputSerializer builds its dict directly (a bench fix); it must equal DRF's field-by-field
+    output for every kind of seeded claim (statuses, null datetimes, stored bank answers)."""
+    from rest_framework import serializers as drf
+
+    from transactions.api.serializers import ClaimOutputSerializer
+
+    for claim in Transaction.objects.all():
+        ser = ClaimOutputSerializer(claim)
+        fast = ser.data
+        slow = drf.Serializer.to_representation(ser, claim)
+        assert list(fast) == list(slow)
+        assert dict(fast) == {k: (dict(v) if k == "customer" else v) for k, v in slow.items()}
