@@ -22,7 +22,8 @@ def _errors(*codes: int) -> dict:
         summary="List audit events (auditor, admin)",
         description="Append-only audit trail, newest first. Filters: action (exact or comma list), actor "
         "(user id or email), actor_type, target_type (app_label.model), target_id, from/to (occurred_at).",
-        responses={200: AuditEventOutputSerializer(many=True), **_errors(400, 401, 403)},
+        # 404: a page number out of range (page=0, page past the end).
+        responses={200: AuditEventOutputSerializer(many=True), **_errors(400, 401, 403, 404)},
         tags=["audit"],
     ),
     retrieve=extend_schema(
