@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import structlog
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from config.errors import Conflict, NotFound, PermissionDenied
@@ -340,7 +340,14 @@ def verify_due_claims(
         if should_stop and should_stop():
             break
         size = batch_size if limit is None else max(1, min(batch_size, limit - summary.checked))
-        batch = lease_due_claims(batch_size=size, lease_seconds=client.config.sweep_lease_seconds)
+        try:
+            batch = lease_due_claims(batch_size=size, lease_seconds=client.config.sweep_lease_seconds)
+        except DatabaseError:
+            # The database went away (restart, failover): stop this sweep, keep and report what was
+            # done; leased claims become due again when their lease ends.
+            summary.failed += 1
+            logging.getLogger(__name__).exception("sweep stopped: could not lease due claims")
+            break
         if not batch:
             break
         for pk, _status in batch:
