@@ -273,7 +273,6 @@ def test_api_under_load_while_postgres_restarts(faults_db, web):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="verify_due_claims loses its summary when leasing fails (fix pending)")
 def test_sweep_while_postgres_restarts(faults_db):
     n = 300 if LONG else 120
     seeded = helper(faults_db, "seed", str(n))
