@@ -1,3 +1,4 @@
+import datetime as dt
 import uuid
 
 import django_filters as filters
@@ -47,10 +48,32 @@ class AuditEventFilter(filters.FilterSet):
         return queryset.filter(target_type=ct)
 
 
+class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    """ISO 8601 allows offsets up to ±23:59, PostgreSQL only ±15:59: compare in UTC."""
+
+    def __init__(self, *args, param: str, **kwargs):
+        self.param = param
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(dt.UTC)
+            except (OverflowError, ValueError):
+                raise ValidationError({self.param: ["Date and time out of range."]}) from None
+        return super().filter(qs, value)
+
+
 # `from`/`to` are Python keywords, so they are added after the class is built.
-AuditEventFilter.base_filters["from"] = filters.IsoDateTimeFilter(
-    field_name="occurred_at", lookup_expr="gte", help_text="Events at or after this ISO 8601 time."
+AuditEventFilter.base_filters["from"] = UtcIsoDateTimeFilter(
+    param="from",
+    field_name="occurred_at",
+    lookup_expr="gte",
+    help_text="Events at or after this ISO 8601 time.",
 )
-AuditEventFilter.base_filters["to"] = filters.IsoDateTimeFilter(
-    field_name="occurred_at", lookup_expr="lte", help_text="Events at or before this ISO 8601 time."
+AuditEventFilter.base_filters["to"] = UtcIsoDateTimeFilter(
+    param="to",
+    field_name="occurred_at",
+    lookup_expr="lte",
+    help_text="Events at or before this ISO 8601 time.",
 )
