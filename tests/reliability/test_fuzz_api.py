@@ -162,3 +162,26 @@ def test_zz_report_case_count(capsys):
     """Prints how many cases ran in this process (the figure reported in docs/OPERATIONS.md)."""
     with capsys.disabled():
         print(f"\nschemathesis cases run: {CASES['n']} by status {dict(sorted(CASES['by_status'].items()))}")
+
+
+# Regressions found by the long fuzzing run (FUZZ_LONG=1), pinned here so CI keeps them fixed.
+@pytest.mark.parametrize(
+    "value",
+    [
+        "8499-02-18T11:25:38.83+16:15",  # PostgreSQL only accepts offsets up to ±15:59
+        "2026-01-01T00:00:00-23:59",
+        "9999-12-31T23:59:59-05:00",  # past datetime.max once converted to UTC
+        "0001-01-01T00:00:00+05:00",  # before datetime.min once converted to UTC
+    ],
+)
+@pytest.mark.parametrize("param", ["from", "to"])
+def test_audit_time_filters_with_extreme_offsets_are_not_500(param, value, admin_headers):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=admin_headers["Authorization"])
+    response = client.get("/api/v1/audit/events/", {param: value})
+    assert response.status_code in (200, 400), (response.status_code, response.content[:300])
+    assert_envelope(response)
+    # and the request after it still works (no poisoned transaction)
+    assert client.get("/api/v1/audit/events/").status_code == 200
