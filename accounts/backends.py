@@ -1,6 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
+from accounts import authcache
+
 
 def user_can_authenticate(user) -> bool:
     """simplejwt USER_AUTHENTICATION_RULE: inactive or soft-deleted users are refused."""
@@ -26,6 +28,16 @@ class EmailBackend(ModelBackend):
 
     def user_can_authenticate(self, user):
         return user_can_authenticate(user)
+
+    def get_all_permissions(self, user_obj, obj=None):
+        """ModelBackend's set, through the shared cache when it is on (accounts.authcache)."""
+        if not authcache.enabled() or not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return super().get_all_permissions(user_obj, obj)
+        if not hasattr(user_obj, "_perm_cache"):
+            user_obj._perm_cache = authcache.permissions(
+                user_obj, lambda: ModelBackend.get_all_permissions(self, user_obj)
+            )
+        return user_obj._perm_cache
 
     def get_user(self, user_id):
         user = super().get_user(user_id)

@@ -5,9 +5,11 @@ authenticated user's id into the request context (logs, audit) as soon as DRF au
 from __future__ import annotations
 
 import structlog
+from django.core.exceptions import ValidationError
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication as _JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.settings import api_settings
 
 from config import request_context
 
@@ -22,13 +24,32 @@ class JWTAuthentication(_JWTAuthentication):
         return result
 
     def get_user(self, validated_token):
-        """Access tokens of inactive or soft-deleted users stop working at once."""
+        """The token's user, through the shared cache (accounts.authcache).
+
+        Access tokens of inactive or soft-deleted users stop working at once: deactivation saves
+        the user, which invalidates the cached row.
+        """
+        from accounts import authcache
         from accounts.backends import user_can_authenticate
 
-        user = super().get_user(validated_token)
+        try:
+            user_id = validated_token[api_settings.USER_ID_CLAIM]
+        except KeyError as exc:
+            raise InvalidToken("Token contained no recognizable user identification") from exc
+        user = authcache.user(user_id, lambda: self._load_user(user_id))
+        if user is None:
+            raise AuthenticationFailed("User not found", code="user_not_found")
         if not user_can_authenticate(user):
             raise AuthenticationFailed("User is inactive.", code="user_inactive")
         return user
+
+    def _load_user(self, user_id):
+        # The password hash is never needed here (CHECK_REVOKE_TOKEN is off), so it is not read
+        # and never reaches the cache.
+        try:
+            return self.user_model.objects.defer("password").get(**{api_settings.USER_ID_FIELD: user_id})
+        except (self.user_model.DoesNotExist, ValueError, ValidationError):
+            return None
 
 
 class JWTAuthenticationScheme(SimpleJWTScheme):

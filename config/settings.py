@@ -135,6 +135,10 @@ def _cache(alias: str) -> dict:
 
 
 CACHES = {"default": _cache("default"), "ratelimit": _cache("ratelimit")}
+# JWT users and permission sets cached in `default` between requests (accounts.authcache); 0 = off.
+# Off by default without Redis: a per-process local-memory copy could not be invalidated by a
+# role change made in another process.
+AUTH_CACHE_SECONDS = env.int("AUTH_CACHE_SECONDS", default=300 if REDIS_URL else 0)
 
 # --- auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

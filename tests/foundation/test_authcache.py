@@ -1,0 +1,159 @@
+"""accounts.authcache: JWT users and permission sets cached between requests, never stale.
+
+The suite runs with AUTH_CACHE_SECONDS on (config/test_settings.py), so every permission test of
+the project goes through the cache; these tests pin its own promises: a warm request reads no
+auth rows, and any change to a user, a role or a permission is seen by the very next request.
+"""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import reverse
+
+from accounts import authcache, services
+from accounts.roles import RECONCILER
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = "/api/v1/transactions/"
+AUTH_TABLES = ("accounts_user", "auth_permission", "auth_group")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_generation():
+    cache.delete(authcache.GENERATION_KEY)
+    yield
+    cache.delete(authcache.GENERATION_KEY)
+
+
+def _auth_queries(queries) -> list[str]:
+    return [q["sql"] for q in queries if any(f'"{table}"' in q["sql"] for table in AUTH_TABLES)]
+
+
+def _get(client, url=LIST_URL):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    return response, queries.captured_queries
+
+
+def test_a_warm_request_reads_no_auth_rows(auth_client, reconciler_user):
+    api = auth_client(reconciler_user)
+    first, first_queries = _get(api)
+    second, second_queries = _get(api)
+    assert first.status_code == second.status_code == 200
+    assert len(_auth_queries(first_queries)) == 3  # the user, its permissions, its groups' permissions
+    assert _auth_queries(second_queries) == []
+    assert second.json() == first.json()
+
+
+def test_the_cached_user_carries_no_password_hash(auth_client, reconciler_user):
+    assert _get(auth_client(reconciler_user))[0].status_code == 200
+    generation, cached = cache.get(f"accounts:user:{reconciler_user.pk}")
+    assert generation == cache.get(authcache.GENERATION_KEY)
+    assert cached.pk == reconciler_user.pk
+    assert "password" in cached.get_deferred_fields()
+
+
+def test_a_revoked_role_is_denied_on_the_next_request(auth_client, reconciler_user, admin_user):
+    api = auth_client(reconciler_user)
+    assert _get(api)[0].status_code == 200
+    services.user_set_roles(user=reconciler_user, roles=[], actor=admin_user)
+    assert _get(api)[0].status_code == 403
+
+
+def test_a_granted_role_works_on_the_next_request(auth_client, make_user, admin_user):
+    user = make_user(role=None)
+    api = auth_client(user)
+    assert _get(api)[0].status_code == 403
+    services.user_set_roles(user=user, roles=[RECONCILER], actor=admin_user)
+    assert _get(api)[0].status_code == 200
+
+
+def test_a_permission_removed_from_a_group_is_denied_on_the_next_request(auth_client, reconciler_user):
+    api = auth_client(reconciler_user)
+    assert _get(api)[0].status_code == 200
+    view = Permission.objects.get(content_type__app_label="transactions", codename="view_transaction")
+    Group.objects.get(name=RECONCILER).permissions.remove(view)
+    assert _get(api)[0].status_code == 403
+
+
+def test_a_deactivated_user_is_refused_on_the_next_request(auth_client, reconciler_user, admin_user):
+    api = auth_client(reconciler_user)
+    assert _get(api)[0].status_code == 200
+    services.user_deactivate(user=reconciler_user, actor=admin_user, reason="left the company")
+    assert _get(api)[0].status_code == 401
+
+
+def test_an_entry_computed_before_a_change_is_never_used():
+    """A request that read the database before a change commits must not poison the cache."""
+    key = "accounts:perms:someone"
+    _, generation = authcache._lookup(key)  # request A reads the generation, then the database
+    authcache.invalidate()  # a role change lands meanwhile
+    authcache._store(key, ["transactions.view_transaction"], generation)  # A stores what it read
+    assert authcache._lookup(key)[0] is None
+
+
+def test_a_lost_generation_key_does_not_revive_old_entries():
+    key = "accounts:perms:someone"
+    _, generation = authcache._lookup(key)
+    authcache._store(key, ["transactions.view_transaction"], generation)
+    assert authcache._lookup(key)[0] == ["transactions.view_transaction"]
+    cache.delete(authcache.GENERATION_KEY)  # evicted, or Redis flushed
+    assert authcache._lookup(key)[0] is None
+
+
+@override_settings(AUTH_CACHE_SECONDS=0)
+def test_off_means_every_request_reads_the_database(auth_client, reconciler_user):
+    api = auth_client(reconciler_user)
+    _get(api)
+    response, queries = _get(api)
+    assert response.status_code == 200
+    assert len(_auth_queries(queries)) == 3
+
+
+REDIS_CACHE = {
+    "BACKEND": "django_redis.cache.RedisCache",
+    "LOCATION": "redis://127.0.0.1:6379/6",
+    "KEY_PREFIX": "am-test-authcache",
+    "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+}
+DEAD_CACHE = {**REDIS_CACHE, "LOCATION": "redis://127.0.0.1:1/0"}
+
+
+def _with_default_cache(config):
+    from django.conf import settings
+
+    return override_settings(CACHES={**settings.CACHES, "default": config})
+
+
+def test_with_redis_a_revoked_role_is_denied_on_the_next_request(auth_client, reconciler_user, admin_user):
+    with _with_default_cache(REDIS_CACHE):
+        cache.delete_pattern("*")
+        api = auth_client(reconciler_user)
+        _get(api)
+        response, queries = _get(api)
+        assert response.status_code == 200 and _auth_queries(queries) == []
+        services.user_set_roles(user=reconciler_user, roles=[], actor=admin_user)
+        assert _get(api)[0].status_code == 403
+        cache.delete_pattern("*")
+
+
+def test_a_cache_outage_falls_back_to_the_database(auth_client, reconciler_user, caplog):
+    with _with_default_cache(DEAD_CACHE):
+        response, queries = _get(auth_client(reconciler_user))
+    assert response.status_code == 200
+    assert len(_auth_queries(queries)) == 3
+    assert "auth_cache_unavailable" in caplog.text
+
+
+def test_login_still_works_and_the_me_endpoint_sees_fresh_roles(login, reconciler_user, admin_user):
+    access = login(reconciler_user.email).json()["access"]
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert api.get(reverse("me")).json()["roles"] == [RECONCILER]
+    services.user_set_roles(user=reconciler_user, roles=["auditor"], actor=admin_user)
+    assert api.get(reverse("me")).json()["roles"] == ["auditor"]
