@@ -1,0 +1,89 @@
+"""TransactionFilter's faster __init__ / form class must behave exactly like django-filter's own."""
+
+import threading
+
+import django_filters
+import pytest
+from django.http import QueryDict
+from django.utils import translation
+
+from transactions.api.filters import TransactionFilter
+from transactions.models import Transaction
+
+pytestmark = pytest.mark.django_db
+
+
+class UpstreamTransactionFilter(TransactionFilter):
+    """The same filters with django-filter's deep-copying __init__ and per-request form class."""
+
+    __init__ = django_filters.FilterSet.__init__
+    get_form_class = django_filters.FilterSet.get_form_class
+
+
+QUERIES = [
+    "",
+    "status=TO_REVIEW&from_date=2026-01-01&to_date=2026-01-31",
+    "bank=MOBILE_TRANSFER&transaction_type=TRANSACTION&reference=123456",
+    "phone=%2B58+414-1234567&national_id=v-12.345.678",
+    "payment_date_from=2026-01-01&payment_date_to=2026-02-01&amount_min=10.50&amount_max=99",
+    "search=Mar%C3%ADa&ordering=-amount",
+    "search=00123&ordering=payment_date",
+    "to_date=9999-12-31",
+    # invalid input: the same form errors
+    "status=NOPE&from_date=2026-13-01&amount_min=abc&phone=123&ordering=password",
+]
+
+
+def _outcome(filterset_class, query):
+    fs = filterset_class(QueryDict(query), queryset=Transaction.objects.alive())
+    if not fs.is_valid():
+        return "errors", {k: [str(m) for m in v] for k, v in fs.errors.items()}
+    return "sql", str(fs.qs.query)
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+@pytest.mark.parametrize("query", QUERIES)
+def test_same_sql_and_same_errors_as_django_filter(query, language):
+    with translation.override(language):
+        assert _outcome(TransactionFilter, query) == _outcome(UpstreamTransactionFilter, query)
+
+
+def test_error_messages_follow_the_active_language():
+    with translation.override("en"):
+        english = _outcome(TransactionFilter, "status=NOPE")[1]["status"][0]
+    with translation.override("es"):
+        spanish = _outcome(TransactionFilter, "status=NOPE")[1]["status"][0]
+    assert english != spanish and "NOPE" in english and "NOPE" in spanish
+
+
+def test_filters_are_per_instance_and_the_class_filters_stay_untouched():
+    a = TransactionFilter(QueryDict("from_date=2026-01-01"), queryset=Transaction.objects.alive())
+    b = TransactionFilter(QueryDict("from_date=2026-02-01"), queryset=Transaction.objects.alive())
+    assert a.filters["from_date"] is not b.filters["from_date"]
+    assert a.filters["from_date"].parent is a and b.filters["from_date"].parent is b
+    assert "2026-01-01" in str(a.qs.query) and "2026-02-01" in str(b.qs.query)
+    for base in TransactionFilter.base_filters.values():
+        assert getattr(base, "parent", None) is None
+        assert not hasattr(base, "_field")
+
+
+def test_concurrent_filtersets_do_not_share_state():
+    results, errors = {}, []
+
+    def run(day):
+        try:
+            for _ in range(50):
+                data = QueryDict(f"from_date=2026-01-{day:02d}")
+                fs = TransactionFilter(data, queryset=Transaction.objects.all())
+                assert fs.is_valid()
+                assert f"2026-01-{day:02d}" in str(fs.qs.query)
+            results[day] = True
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(day,)) for day in range(1, 9)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 8
