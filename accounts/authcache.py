@@ -44,21 +44,22 @@ def enabled() -> bool:
     return getattr(settings, "AUTH_CACHE_SECONDS", 0) > 0
 
 
-def _lookup(key: str):
-    """(cached value or None, current generation or None) in one cache round trip."""
+def _lookup(*keys: str) -> tuple[list, str | None]:
+    """([each key's cached value or None], current generation or None) in one cache round trip."""
     try:
-        found = cache.get_many([GENERATION_KEY, key])
+        found = cache.get_many([GENERATION_KEY, *keys])
         generation = found.get(GENERATION_KEY)
         if generation is None:
             cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-            return None, cache.get(GENERATION_KEY)
+            return [None] * len(keys), cache.get(GENERATION_KEY)
     except Exception:  # any cache failure: the caller reads the database
         logger.warning("auth_cache_unavailable", exc_info=True)
-        return None, None
-    entry = found.get(key)
-    if entry is not None and entry[0] == generation:
-        return entry[1], generation
-    return None, generation
+        return [None] * len(keys), None
+    values = []
+    for key in keys:
+        entry = found.get(key)
+        values.append(entry[1] if entry is not None and entry[0] == generation else None)
+    return values, generation
 
 
 def _store(key: str, value, generation: str | None) -> None:
@@ -70,27 +71,41 @@ def _store(key: str, value, generation: str | None) -> None:
         logger.warning("auth_cache_unavailable", exc_info=True)
 
 
-def _cached(key: str, compute: Callable):
-    value, generation = _lookup(key)
-    if value is None:
-        value = compute()  # after reading the generation: a change meanwhile makes it stale
-        if value is not None:
-            _store(key, value, generation)
-    return value
+def _user_key(user_id) -> str:
+    return f"accounts:user:{user_id}"
+
+
+def _perms_key(user_id) -> str:
+    return f"accounts:perms:{user_id}"
 
 
 def user(user_id, load: Callable):
-    """The user row for `user_id` (`load()` on a miss; None = no such user, not cached)."""
+    """The user row for `user_id` (`load()` on a miss; None = no such user, not cached).
+
+    The same round trip also fetches the user's permission set, when cached, so that a warm
+    request costs one cache read and no query.
+    """
     if not enabled():
         return load()
-    return _cached(f"accounts:user:{user_id}", load)
+    (found, perms), generation = _lookup(_user_key(user_id), _perms_key(user_id))
+    if found is None:
+        found = load()  # after reading the generation: a change meanwhile makes the entry stale
+        if found is not None:
+            _store(_user_key(user_id), found, generation)
+    if found is not None and perms is not None:
+        found._perm_cache = set(perms)  # what ModelBackend memoises per request
+    return found
 
 
 def permissions(user_obj, compute: Callable[[], set[str]]) -> set[str]:
     """The user's permission set (`compute()` on a miss)."""
     if not enabled():
         return compute()
-    return set(_cached(f"accounts:perms:{user_obj.pk}", lambda: sorted(compute())))
+    (perms,), generation = _lookup(_perms_key(user_obj.pk))
+    if perms is None:
+        perms = sorted(compute())
+        _store(_perms_key(user_obj.pk), perms, generation)
+    return set(perms)
 
 
 def new_generation() -> None:

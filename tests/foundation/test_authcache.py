@@ -92,16 +92,16 @@ def test_an_entry_computed_before_a_change_is_never_used():
     _, generation = authcache._lookup(key)  # request A reads the generation, then the database
     authcache.invalidate()  # a role change lands meanwhile
     authcache._store(key, ["transactions.view_transaction"], generation)  # A stores what it read
-    assert authcache._lookup(key)[0] is None
+    assert authcache._lookup(key)[0] == [None]
 
 
 def test_a_lost_generation_key_does_not_revive_old_entries():
     key = "accounts:perms:someone"
     _, generation = authcache._lookup(key)
     authcache._store(key, ["transactions.view_transaction"], generation)
-    assert authcache._lookup(key)[0] == ["transactions.view_transaction"]
+    assert authcache._lookup(key)[0] == [["transactions.view_transaction"]]
     cache.delete(authcache.GENERATION_KEY)  # evicted, or Redis flushed
-    assert authcache._lookup(key)[0] is None
+    assert authcache._lookup(key)[0] == [None]
 
 
 @override_settings(AUTH_CACHE_SECONDS=0)
