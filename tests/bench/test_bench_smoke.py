@@ -136,14 +136,21 @@ def test_report_flags_errors_duplicates_and_crashes():
     assert runner.report(clean)[1] == []
 
 
-def test_claim_output_fast_path_equals_the_declared_fields(seeded):
+@pytest.mark.parametrize("zone", ["America/Caracas", "UTC"])
+def test_claim_output_fast_path_equals_the_declared_fields(seeded, zone):
     """ClaimOutputSerializer builds its dict directly (a bench fix); it must equal DRF's field-by-field
-    output for every kind of seeded claim (statuses, null datetimes, stored bank answers)."""
+    output for every kind of seeded claim (statuses, null datetimes, stored bank answers), in the
+    Caracas time zone and in UTC (where DRF writes `Z`)."""
     from rest_framework import serializers as drf
 
     from transactions.api.serializers import ClaimOutputSerializer
 
-    for claim in Transaction.objects.all():
+    with timezone.override(zone):
+        _compare_fast_and_slow(Transaction.objects.all(), ClaimOutputSerializer, drf)
+
+
+def _compare_fast_and_slow(claims, ClaimOutputSerializer, drf):
+    for claim in claims:
         ser = ClaimOutputSerializer(claim)
         fast = ser.data
         slow = drf.Serializer.to_representation(ser, claim)

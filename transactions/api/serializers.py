@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -260,7 +261,7 @@ class ClaimOutputSerializer(serializers.Serializer):
         (bench/, docs/PERFORMANCE.md); the fields above stay the schema and the reference
         (tests/bench checks this equals `Serializer.to_representation`).
         """
-        to_datetime = _DATETIME.to_representation
+        to_datetime = _iso_datetime_in(timezone.get_current_timezone())
         return {
             "transaction_id": str(obj.transaction_id),
             "status": str(obj.status),
@@ -281,18 +282,28 @@ class ClaimOutputSerializer(serializers.Serializer):
             "metadata": obj.metadata,
             "banesco_details": self.get_banesco_details(obj),
             "verification_attempts": int(obj.verification_attempts),
-            "last_verified_at": None if obj.last_verified_at is None else to_datetime(obj.last_verified_at),
-            "next_verification_at": (
-                None if obj.next_verification_at is None else to_datetime(obj.next_verification_at)
-            ),
+            "last_verified_at": to_datetime(obj.last_verified_at),
+            "next_verification_at": to_datetime(obj.next_verification_at),
             "created_at": to_datetime(obj.created_at),
             "updated_at": to_datetime(obj.updated_at),
         }
 
 
-# Shared, stateless field instances for ClaimOutputSerializer.to_representation.
+# Shared, stateless field instance for ClaimOutputSerializer.to_representation.
 _AMOUNT = serializers.DecimalField(max_digits=14, decimal_places=2)
-_DATETIME = serializers.DateTimeField()
+
+
+def _iso_datetime_in(tz):
+    """DRF DateTimeField's ISO 8601 output in `tz` (the current time zone), without its per-value
+    time-zone lookup: `None` stays None, UTC offsets become `Z`."""
+
+    def to_representation(value):
+        if value is None:
+            return None
+        text = value.astimezone(tz).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return to_representation
 
 
 class ClaimStatusOutputSerializer(serializers.Serializer):
