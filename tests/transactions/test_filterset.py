@@ -18,6 +18,9 @@ class UpstreamTransactionFilter(TransactionFilter):
 
     __init__ = django_filters.FilterSet.__init__
     get_form_class = django_filters.FilterSet.get_form_class
+    is_valid = django_filters.FilterSet.is_valid
+    errors = django_filters.FilterSet.errors
+    filter_queryset = django_filters.FilterSet.filter_queryset
 
 
 QUERIES = [
@@ -29,6 +32,8 @@ QUERIES = [
     "search=Mar%C3%ADa&ordering=-amount",
     "search=00123&ordering=payment_date",
     "to_date=9999-12-31",
+    "status=&bank=&search=&ordering=",  # present but empty
+    "unknown=1&size=20&page=3&status=COMPLETED",  # parameters that are not filters
     # invalid input: the same form errors
     "status=NOPE&from_date=2026-13-01&amount_min=abc&phone=123&ordering=password",
 ]
@@ -86,3 +91,24 @@ def test_concurrent_filtersets_do_not_share_state():
     for t in threads:
         t.join()
     assert not errors and len(results) == 8
+
+
+def test_the_full_form_is_still_there_for_rendering():
+    fs = TransactionFilter(QueryDict("status=TO_REVIEW"), queryset=Transaction.objects.alive())
+    assert fs.is_valid()
+    assert set(fs.validation_form.fields) == {"status"}
+    assert set(fs.form.fields) == set(TransactionFilter.base_filters)
+
+
+def test_the_validation_form_memo_is_bounded():
+    import itertools
+
+    names = list(TransactionFilter.base_filters)[:10]
+    for r in range(1, 4):
+        for combo in itertools.islice(itertools.combinations(names, r), 200):
+            TransactionFilter(
+                QueryDict("&".join(f"{n}=" for n in combo)), queryset=Transaction.objects.all()
+            ).is_valid()
+    assert (
+        0 < len(TransactionFilter._validation_form_classes) <= TransactionFilter.VALIDATION_FORM_CLASSES_MAX
+    )

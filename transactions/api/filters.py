@@ -147,6 +147,42 @@ class TransactionFilter(django_filters.FilterSet):
             form_class = self._form_classes[key] = super().get_form_class()
         return form_class
 
+    # Validation and filtering use a form of only the parameters the request sent. An absent
+    # parameter cleans to an empty value, which every filter here ignores, so the outcome is the
+    # same (tests/transactions/test_filterset.py compares SQL and errors with django-filter's own
+    # code) for ~0.4 ms less per list request (the bench's list sends 3 of 15 parameters).
+    # `form` stays the full form: the browsable API (DEBUG) renders it.
+    _validation_form_classes: dict = {}
+    VALIDATION_FORM_CLASSES_MAX = 256  # parameter subsets are caller-chosen: bound the memo
+
+    @property
+    def validation_form(self):
+        if not hasattr(self, "_validation_form"):
+            prefix = f"{self.form_prefix}-" if self.form_prefix else ""
+            names = tuple(name for name in self.filters if prefix + name in self.data)
+            key = (type(self), get_language(), names)
+            form_class = self._validation_form_classes.get(key)
+            if form_class is None:
+                if len(self._validation_form_classes) >= self.VALIDATION_FORM_CLASSES_MAX:
+                    self._validation_form_classes.clear()
+                fields = {name: self.filters[name].field for name in names}
+                form_class = type(f"{type(self).__name__}Form", (self._meta.form,), fields)
+                self._validation_form_classes[key] = form_class
+            self._validation_form = form_class(self.data, prefix=self.form_prefix)
+        return self._validation_form
+
+    def is_valid(self):
+        return self.is_bound and self.validation_form.is_valid()
+
+    @property
+    def errors(self):
+        return self.validation_form.errors
+
+    def filter_queryset(self, queryset):
+        for name, value in self.validation_form.cleaned_data.items():
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
     def filter_from_date(self, queryset, name, value: dt.date):
         return queryset.filter(created_at__gte=caracas_day_start(value))
 
