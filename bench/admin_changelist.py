@@ -65,30 +65,6 @@ FROM generate_series(%(start)s::bigint, %(stop)s::bigint) AS g,
 """
 
 
-def _configure_env() -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["DJANGO_ENV"] = "test"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-    os.environ["DEBUG"] = "false"
-    os.environ["LOG_LEVEL"] = "ERROR"
-    os.environ["RATELIMIT_ENABLE"] = "false"
-    os.environ["VERIFY_ON_CREATE"] = "false"
-    os.environ["REDIS_URL"] = ""
-
-
-def _ensure_database(fresh: bool) -> bool:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-        if exists and not fresh:
-            return False
-        if exists:
-            conn.execute(f'DROP DATABASE "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    return True
-
-
 def seed(rows: int):
     from django.contrib.auth.models import Group
     from django.db import connection
@@ -154,8 +130,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="reuse the bench database if it exists")
     args = parser.parse_args()
 
-    _configure_env()
-    _ensure_database(fresh=not args.keep)
+    from bench.common import configure_standalone_env, ensure_database
+
+    configure_standalone_env(DB_NAME)
+    ensure_database(DB_NAME, fresh=not args.keep)
     import django
 
     django.setup()

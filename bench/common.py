@@ -71,5 +71,32 @@ def production_env(*, settings: str = "bench.settings", extra: dict | None = Non
     return env
 
 
+def configure_standalone_env(db_name: str) -> None:
+    """Environment of the single-purpose bench scripts (in-process, no gunicorn): test settings
+    on their own PostgreSQL database, no rate limits, no verification on create, local caches."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["DJANGO_ENV"] = "test"
+    os.environ["DATABASE_URL"] = db_url(db_name)
+    os.environ["DEBUG"] = "false"
+    os.environ["LOG_LEVEL"] = "ERROR"
+    os.environ["RATELIMIT_ENABLE"] = "false"
+    os.environ["VERIFY_ON_CREATE"] = "false"
+    os.environ["REDIS_URL"] = ""
+
+
+def ensure_database(db_name: str, *, fresh: bool) -> bool:
+    """Create `db_name` (dropping it first when `fresh`); True when it was (re)created."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name]).fetchone()
+        if exists and not fresh:
+            return False
+        if exists:
+            conn.execute(f'DROP DATABASE "{db_name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{db_name}"')
+    return True
+
+
 def log(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)

@@ -60,3 +60,46 @@ def auth_client():
         return c
 
     return _client
+
+
+@pytest.fixture
+def roles(db):
+    """Transactional tests flush the database, role groups (a data migration) included: restore them."""
+    from django.contrib.auth.models import Group, Permission
+
+    from accounts.roles import ROLE_PERMISSIONS
+
+    for role, dotted in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        perms = []
+        for name in dotted:
+            app_label, codename = name.split(".", 1)
+            perms += list(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(perms)
+
+
+def run_in_threads(n, fn, *, timeout=120):
+    """Run fn(i) in n threads released together (each with its own DB connection)."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(n)
+    results, errors = [None] * n, [None] * n
+
+    def worker(i):
+        try:
+            barrier.wait()
+            results[i] = fn(i)
+        except Exception as exc:
+            errors[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,), name=f"race-{i}") for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads), "a worker hung"
+    return results, errors

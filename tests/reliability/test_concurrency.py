@@ -15,13 +15,13 @@ from banking.client import BanescoClient
 from banking.conf import BanescoConfig
 from banking.sandbox.state import SandboxState
 from config.errors import Conflict
+from tests.conftest import run_in_threads
 from transactions import services
 from transactions.models import Transaction
 
 from .conftest import (
     assert_audit_chain_ok,
     claim_data,
-    run_in_threads,
     seeded_payment,
     status_matches_last_event,
 )

@@ -1,55 +1,15 @@
 """Races on real PostgreSQL: threads with their own connections (transactional test DB)."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from audit.models import AuditEvent
 from config.errors import Conflict
+from tests.conftest import run_in_threads
 from tests.transactions.conftest import flat_data
 from transactions import services
 from transactions.models import Status, Transaction
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _roles():
-    """Transactional tests flush the database, role groups (data migration) included: restore them."""
-    from django.contrib.auth.models import Group, Permission
-
-    from accounts.roles import ROLE_PERMISSIONS
-
-    for role, dotted in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        perms = []
-        for name in dotted:
-            app_label, codename = name.split(".", 1)
-            perms += list(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
-        group.permissions.set(perms)
-
-
-def run_in_threads(n, fn):
-    """Run fn(i) in n threads released together; return (results, errors)."""
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, [None] * n
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results[i] = fn(i)
-        except Exception as exc:
-            errors[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results, errors
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("roles")]
 
 
 def test_twenty_concurrent_identical_creates_make_one_row_and_one_event(client_user):
