@@ -68,42 +68,23 @@ def verify_chain(
         if not rows:
             break
         for event in rows:
+            problem = None
             if event.sequence != expected_seq:
-                kind = "gap" if event.sequence > expected_seq else "start"
-                return VerifyResult(
-                    checked,
-                    last.sequence if last else None,
-                    last.hash if last else None,
-                    Break(
-                        event.sequence,
-                        kind,
-                        f"expected sequence {expected_seq} "
-                        f"(events {expected_seq}..{event.sequence - 1} are missing: deleted rows)",
-                    ),
+                problem = (
+                    "gap" if event.sequence > expected_seq else "start",
+                    f"expected sequence {expected_seq} "
+                    f"(events {expected_seq}..{event.sequence - 1} are missing: deleted rows)",
                 )
-            if event.prev_hash != expected_prev_hash:
-                return VerifyResult(
-                    checked,
-                    last.sequence if last else None,
-                    last.hash if last else None,
-                    Break(
-                        event.sequence,
-                        "link",
-                        "prev_hash does not match the hash of sequence "
-                        f"{event.sequence - 1} (rows reordered, swapped or replaced)",
-                    ),
+            elif event.prev_hash != expected_prev_hash:
+                problem = (
+                    "link",
+                    "prev_hash does not match the hash of sequence "
+                    f"{event.sequence - 1} (rows reordered, swapped or replaced)",
                 )
-            if not hash_matches(event):
-                return VerifyResult(
-                    checked,
-                    last.sequence if last else None,
-                    last.hash if last else None,
-                    Break(
-                        event.sequence,
-                        "hash",
-                        "hash mismatch (the event's content was edited)",
-                    ),
-                )
+            elif not hash_matches(event):
+                problem = ("hash", "hash mismatch (the event's content was edited)")
+            if problem is not None:
+                return _result(checked, last, Break(event.sequence, *problem))
             checked += 1
             expected_seq = event.sequence + 1
             expected_prev_hash = event.hash
@@ -111,4 +92,8 @@ def verify_chain(
         cursor = rows[-1].sequence
         if progress is not None:
             progress(checked, cursor)
-    return VerifyResult(checked, last.sequence if last else None, last.hash if last else None, None)
+    return _result(checked, last, None)
+
+
+def _result(checked: int, last: AuditEvent | None, broken: Break | None) -> VerifyResult:
+    return VerifyResult(checked, last.sequence if last else None, last.hash if last else None, broken)
