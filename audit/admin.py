@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actions import ALL_ACTIONS
 from audit.models import AuditEvent
+from config.admin import ReadOnlyAdminMixin
 
 
 class ActionFilter(admin.SimpleListFilter):
@@ -31,7 +32,7 @@ def _pretty(value) -> str:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "sequence",
         "occurred_at",
@@ -86,12 +87,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description=_("metadata"))
     def metadata_pretty(self, obj):
         return _pretty(obj.metadata)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

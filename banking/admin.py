@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from config.admin import ReadOnlyAdminMixin
+
 from .models import BankLookup
 
 
 @admin.register(BankLookup)
-class BankLookupAdmin(admin.ModelAdmin):
+class BankLookupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: look-ups are the bank's answers, never edited."""
 
     list_display = (
@@ -20,12 +22,3 @@ class BankLookupAdmin(admin.ModelAdmin):
     list_filter = ("outcome", "mode", "environment")
     date_hierarchy = "created_at"
     raw_id_fields = ("claim",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -98,6 +98,20 @@ def _record_lockout_once(request, *, scope: str, retry_after: int) -> None:
         )
 
 
+class ReadOnlyAdminMixin:
+    """A ModelAdmin that shows rows and never adds, changes or deletes them: these models are
+    written only by their services (claims, bank look-ups) or never rewritten at all (audit)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class AreaMedicaAdminSite(admin.AdminSite):
     site_header = "Área Médica — Conciliación"
     site_title = "Área Médica"

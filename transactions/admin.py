@@ -24,6 +24,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config.admin import ReadOnlyAdminMixin
 from transactions import admin_views
 from transactions.admin_forms import DECISIONS
 from transactions.banks import BANKS, bank_name
@@ -134,7 +135,7 @@ class NotVerifiedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(admin.ModelAdmin):
+class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "transaction_id",
         "status_badge",
@@ -240,16 +241,7 @@ class TransactionAdmin(admin.ModelAdmin):
         "metadata_pretty",
     )
 
-    # --- permissions: read-only everywhere; decisions have their own ------------------------------
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+    # --- permissions: read-only everywhere (ReadOnlyAdminMixin); decisions have their own ------
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.has_perm("transactions.view_all_transactions")
 
