@@ -7,18 +7,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.auth import password_validation
-from django.contrib.auth.models import Group
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model, password_validation
+from django.contrib.auth.models import Group, update_last_login
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.backends import user_can_authenticate
 from accounts.models import User
 from accounts.roles import ADMIN, AUDITOR, RECONCILER, ROLES
 from audit import actions
 from audit.services import record
 from config.errors import Conflict, PermissionDenied, ValidationFailed
+from config.ratelimit import enforce_rate
 
 # Roles that work in the Django admin (is_staff). Clients never get admin access.
 STAFF_ROLES = frozenset({RECONCILER, AUDITOR, ADMIN})
@@ -238,3 +246,99 @@ def user_deactivate(*, user: User, actor, reason: str = "") -> User:
     if isinstance(user, User):
         user.is_active, user.deleted_at = locked.is_active, locked.deleted_at
     return locked
+
+
+# --- JWT sessions (login, refresh, logout): every API profile calls these --------------------
+
+
+def access_token_lifetime_seconds() -> int:
+    """Seconds an access token lives (`expires_in` of the token responses)."""
+    return int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
+
+
+def auth_login_rate_limit_ip(*, request) -> None:
+    """Count a login attempt against the per-IP limit (before the body is even read)."""
+    enforce_rate(request=request, group="auth.login.ip", key="ip", rate=settings.LOGIN_RATE_PER_IP)
+
+
+def auth_login(*, request, email: str, password: str) -> dict:
+    """Email + password -> {"access", "refresh", "expires_in", "user"}; audited.
+
+    Rate limited per email (call `auth_login_rate_limit_ip` first). The one authenticate() call:
+    on failure Django sends user_login_failed (audited there) and this raises 401
+    `invalid_credentials`.
+    """
+    email = email.strip().lower()
+    enforce_rate(
+        request=request,
+        group="auth.login.email",
+        key=lambda _group, _request: email,
+        rate=settings.LOGIN_RATE_PER_EMAIL,
+    )
+    user = authenticate(request, email=email, password=password)
+    if user is None:
+        raise AuthenticationFailed("Invalid email or password.", code="invalid_credentials")
+    with transaction.atomic():
+        refresh = RefreshToken.for_user(user)
+        update_last_login(None, user)
+        record(
+            action=actions.AUTH_LOGIN_SUCCEEDED,
+            actor=user,
+            target=user,
+            request=request,
+            metadata={"channel": "api"},
+        )
+    return {
+        "access": str(refresh.access_token),
+        "refresh": str(refresh),
+        "expires_in": access_token_lifetime_seconds(),
+        "user": user,
+    }
+
+
+def auth_refresh(*, request, refresh: str) -> dict:
+    """Rotate a refresh token: {"access", "refresh", "expires_in"}; the old one is blacklisted.
+
+    Concurrent refreshes of one token are serialised (row lock), so only one of them wins.
+    """
+    with transaction.atomic():
+        try:
+            token = RefreshToken(refresh)  # signature, expiry, type, blacklist
+            list(
+                OutstandingToken.objects.select_for_update(of=("self",)).filter(
+                    jti=token[jwt_settings.JTI_CLAIM]
+                )
+            )
+            token.check_blacklist()
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from exc
+        user_id = token.get(jwt_settings.USER_ID_CLAIM)
+        user = get_user_model().objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first()
+        if not user_can_authenticate(user):
+            raise AuthenticationFailed("No active account found for the given token.", "no_active_account")
+
+        access = str(token.access_token)
+        token.blacklist()
+        token.set_jti()
+        token.set_exp()
+        token.set_iat()
+        token.outstand()
+        record(action=actions.AUTH_TOKEN_REFRESHED, actor=user, target=user, request=request)
+    return {"access": access, "refresh": str(token), "expires_in": access_token_lifetime_seconds()}
+
+
+def auth_logout(*, request, user, refresh: str, field: str = "refresh") -> None:
+    """Revoke (blacklist) the user's own refresh token; audited. `field` names it in errors."""
+    try:
+        token = RefreshToken(refresh)
+    except TokenError as exc:
+        raise ValidationFailed(
+            "Invalid or already revoked refresh token.",
+            code="invalid_token",
+            details={"fields": {field: ["Invalid or already revoked refresh token."]}},
+        ) from exc
+    if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
+        raise PermissionDenied("This refresh token belongs to another user.")
+    with transaction.atomic():
+        token.blacklist()
+        record(action=actions.AUTH_LOGOUT, actor=user, target=user, request=request)

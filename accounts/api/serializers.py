@@ -17,15 +17,14 @@ class UserSummarySerializer(serializers.Serializer):
     roles = serializers.ListField(child=serializers.CharField())
 
 
-class TokenPairOutputSerializer(serializers.Serializer):
-    access = serializers.CharField()
-    refresh = serializers.CharField()
-    user = UserSummarySerializer()
-
-
 class RefreshOutputSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
+    expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
+
+
+class TokenPairOutputSerializer(RefreshOutputSerializer):
+    user = UserSummarySerializer()
 
 
 class MeOutputSerializer(UserSummarySerializer):
