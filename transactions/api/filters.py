@@ -52,13 +52,37 @@ class ReferenceFilter(django_filters.CharFilter):
     field_class = ReferenceFormField
 
 
+class StatusesFormField(forms.MultipleChoiceField):
+    """Statuses given as repeated parameters (`status=A&status=B`), comma-separated (`status=A,B`)
+    or both; every value must be a known status."""
+
+    def to_python(self, value):
+        values = super().to_python(value)
+        return [part.strip() for item in values for part in item.split(",") if part.strip()]
+
+
+class StatusesFilter(django_filters.MultipleChoiceFilter):
+    field_class = StatusesFormField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": sorted(set(value))})
+
+
 def _check_search(value: str) -> None:
     if any(ch in value for ch in "\x00"):
         raise ValidationError(_("Invalid search text."))
 
 
 class TransactionFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=Status.choices, help_text="Claim status.")
+    status = StatusesFilter(
+        choices=Status.choices,
+        help_text=(
+            "Claim status; several: repeat the parameter (`status=IN_PROGRESS&status=TO_REVIEW`) "
+            "or separate them by commas (`status=IN_PROGRESS,TO_REVIEW`)."
+        ),
+    )
     bank = django_filters.ChoiceFilter(choices=Bank.choices, help_text="Payment channel.")
     transaction_type = django_filters.ChoiceFilter(choices=TransactionType.choices, help_text="Claim type.")
     reference = ReferenceFilter(field_name="reference", help_text="Exact bank reference (6-20 digits).")
@@ -75,6 +99,12 @@ class TransactionFilter(django_filters.FilterSet):
     )
     to_date = django_filters.DateFilter(
         method="filter_to_date", help_text="Created on or before this date (America/Caracas), YYYY-MM-DD."
+    )
+    start_date = django_filters.DateFilter(
+        method="filter_from_date", help_text="Same as `from_date` (the manager UI's spelling)."
+    )
+    end_date = django_filters.DateFilter(
+        method="filter_to_date", help_text="Same as `to_date` (the manager UI's spelling)."
     )
     payment_date_from = django_filters.DateFilter(
         field_name="payment_date", lookup_expr="gte", help_text="Payment date on or after, YYYY-MM-DD."
