@@ -8,6 +8,7 @@ Use these constants (not literals) with `audit.services.record(action=...)`.
 | transaction.status_changed  | USER/SYSTEM/BANK | Transaction | transactions.services.transition           |
 | transaction.verified        | BANK/SYSTEM/USER | Transaction | transactions.services (status unchanged)   |
 | transaction.commented       | USER             | Transaction | reconciler notes (admin)                   |
+| transaction.deleted         | USER             | Transaction | transactions.services.claim_soft_delete    |
 | auth.login_succeeded        | USER             | User        | API (channel=api); audit signal (admin)    |
 | auth.login_failed           | ANONYMOUS        | -           | audit signal; label = attempted email only |
 | auth.login_locked_out       | ANONYMOUS        | -           | admin login rate limit                     |
@@ -29,6 +30,7 @@ TRANSACTION_CREATED = "transaction.created"
 TRANSACTION_STATUS_CHANGED = "transaction.status_changed"
 TRANSACTION_VERIFIED = "transaction.verified"
 TRANSACTION_COMMENTED = "transaction.commented"
+TRANSACTION_DELETED = "transaction.deleted"
 
 AUTH_LOGIN_SUCCEEDED = "auth.login_succeeded"
 AUTH_LOGIN_FAILED = "auth.login_failed"
