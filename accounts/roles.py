@@ -9,7 +9,10 @@ CLIENT = "client"
 RECONCILER = "reconciler"
 AUDITOR = "auditor"
 ADMIN = "admin"
-ROLES = (CLIENT, RECONCILER, AUDITOR, ADMIN)
+# The product's manager UI (cashiers and managers, `/api/manager/v1/`): creates claims, reads and
+# searches all of them, re-verifies, soft-deletes non-final ones. No admin-site access.
+MANAGER = "manager"
+ROLES = (CLIENT, RECONCILER, AUDITOR, ADMIN, MANAGER)
 
 # "app_label.codename" per role. Missing permissions (app not migrated yet) are skipped.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -42,6 +45,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.change_user",
         "auth.view_group",
         "auth.change_group",
+    ],
+    MANAGER: [
+        "transactions.add_transaction",
+        "transactions.view_transaction",
+        "transactions.view_all_transactions",
+        "transactions.reverify_transaction",
+        "transactions.delete_transaction",
     ],
 }
 
