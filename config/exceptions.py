@@ -251,3 +251,29 @@ def ratelimited_view(request, exception):
         details={"retry_after": retry_after},
         headers={"Retry-After": str(retry_after)},
     )
+
+
+# --- the manager UI's profile (/api/manager/v1/) ------------------------------------------------
+
+
+def manager_exception_handler(exc, context):
+    """The envelope, in the shapes the manager UI reads: validation errors are 422 (its forms
+    treat 422 as "show the server's message"), and the message is also at the top level
+    (`{"message": ..., "error": {...}}`: its login and server-side fetches read `message`)."""
+    response = api_exception_handler(exc, context)
+    if response is None:
+        return None
+    error = response.data.get("error") if isinstance(response.data, dict) else None
+    if not isinstance(error, dict):
+        return response
+    if response.status_code == status.HTTP_400_BAD_REQUEST and error.get("code") == "validation_error":
+        response.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    response.data = {"message": error.get("message", ""), **response.data}
+    return response
+
+
+class ManagerProfileErrorsMixin:
+    """For the manager profile's views: errors through `manager_exception_handler`."""
+
+    def get_exception_handler(self):
+        return manager_exception_handler

@@ -70,3 +70,17 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     """The envelope responses for the given statuses (default: the common 400/401/403/404/429/500)."""
     chosen = statuses or (400, 401, 403, 404, 429, 500)
     return {s: ERROR_RESPONSES[s] for s in chosen}
+
+
+# --- which schema holds which profile -----------------------------------------------------------
+MANAGER_PROFILE_PREFIX = "/api/manager/"
+
+
+def exclude_manager_profile(endpoints):
+    """PREPROCESSING_HOOK of the main schema: everything but the manager UI's profile."""
+    return [e for e in endpoints if not e[0].startswith(MANAGER_PROFILE_PREFIX)]
+
+
+def only_manager_profile(endpoints):
+    """PREPROCESSING_HOOK of /api/manager/schema/: the manager UI's profile only."""
+    return [e for e in endpoints if e[0].startswith(MANAGER_PROFILE_PREFIX)]

@@ -1,8 +1,9 @@
-"""The API's pagination shape: {"items", "total", "page", "size", "pages"} with `page`/`size`."""
+"""The API's pagination shape: {"items", "total", "page", "size", "pages"} with `page`/`size`; the manager
+profile's {"items", "total", "offset", "limit"} with `offset`/`limit`."""
 
 import math
 
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import LimitOffsetPagination, PageNumberPagination
 from rest_framework.response import Response
 
 
@@ -35,5 +36,27 @@ class PagePagination(PageNumberPagination):
                 "page": {"type": "integer", "example": 1},
                 "size": {"type": "integer", "example": 20},
                 "pages": {"type": "integer", "example": 7},
+            },
+        }
+
+
+class OffsetPagination(LimitOffsetPagination):
+    """`offset`/`limit` → {"items", "total", "offset", "limit"} (the manager UI's shape)."""
+
+    default_limit = 10
+    max_limit = 100
+
+    def get_paginated_response(self, data):
+        return Response({"items": data, "total": self.count, "offset": self.offset, "limit": self.limit})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["items", "total", "offset", "limit"],
+            "properties": {
+                "items": schema,
+                "total": {"type": "integer", "example": 123},
+                "offset": {"type": "integer", "example": 0},
+                "limit": {"type": "integer", "example": 10},
             },
         }

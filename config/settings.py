@@ -44,6 +44,14 @@ else:
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# --- CORS (django-cors-headers): browsers calling the API from another origin (the manager UI) ---
+# Empty by default: no cross-origin access unless the deployment names its origins.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = ("authorization", "content-type")
+CORS_EXPOSE_HEADERS = ("x-request-id", "retry-after")
+CORS_ALLOW_CREDENTIALS = False  # bearer tokens, no cookies
+
 INSTALLED_APPS = [
     "config.apps.AreaMedicaAdminConfig",
     "django.contrib.auth",
@@ -56,6 +64,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "corsheaders",
     "accounts",
     "audit",
     "transactions",
@@ -65,6 +74,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: X-Request-ID on every response, request context, access log line, HTTP metrics.
     "config.middleware.RequestContextMiddleware",
+    # CORS before anything that can answer: preflights are answered here, without authentication.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -222,6 +233,17 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The manager UI's profile has its own schema (/api/manager/schema/).
+    "PREPROCESSING_HOOKS": ["config.openapi.exclude_manager_profile"],
+}
+MANAGER_SPECTACULAR_SETTINGS = {
+    "TITLE": "Área Médica payments back-office — manager UI profile",
+    "DESCRIPTION": (
+        "The contract of the product's manager UI (niokistudio/areamedica-manager-ui), served at "
+        "/api/manager/v1/ over the same services as /api/v1/. Paths have no trailing slash."
+    ),
+    "SCHEMA_PATH_PREFIX": r"/api/manager/v1",
+    "PREPROCESSING_HOOKS": ["config.openapi.only_manager_profile"],
 }
 
 # --- rate limits (django-ratelimit) ---------------------------------------------------------

@@ -11,10 +11,16 @@ urlpatterns = [
     path("metrics", views.metrics_view, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path(
+        "api/manager/schema/",
+        SpectacularAPIView.as_view(custom_settings=settings.MANAGER_SPECTACULAR_SETTINGS),
+        name="manager_schema",
+    ),
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/v1/auth/", include("accounts.api.urls")),
     path("api/v1/audit/", include("audit.api.urls")),
     path("api/v1/", include("transactions.api.urls")),
+    path("api/manager/v1/", include("transactions.api.manager.urls")),
 ]
 
 handler400 = "config.exceptions.handler400"
