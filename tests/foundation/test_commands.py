@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
+from accounts.roles import ROLES
 from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +54,7 @@ def test_seed_demo_is_idempotent_and_prints_the_table(api_client):
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
     call_command("seed_demo", stdout=out)
-    assert User.objects.filter(email__endswith="@demo.areamedica.test").count() == 4
+    assert User.objects.filter(email__endswith="@demo.areamedica.test").count() == len(ROLES)
     text = out.getvalue()
     assert "client@demo.areamedica.test" in text and "demo-client-2026" in text
     response = api_client.post(
@@ -63,7 +64,7 @@ def test_seed_demo_is_idempotent_and_prints_the_table(api_client):
     )
     assert response.status_code == 200
     assert response.json()["user"]["roles"] == ["admin"]
-    assert AuditEvent.objects.filter(action="accounts.user_created").count() == 4
+    assert AuditEvent.objects.filter(action="accounts.user_created").count() == len(ROLES)
 
 
 def test_seed_demo_refused_in_production(settings):

@@ -20,6 +20,9 @@ PUBLIC_NAMES = {
     "docs",
     "token_obtain",
     "token_refresh",
+    "manager_schema",
+    "manager_auth_login",
+    "manager_auth_refresh",
     "admin:login",
 }
 SAMPLE_UUID = uuid.UUID("00000000-0000-4000-8000-000000000001")
