@@ -4,17 +4,20 @@ are never hard-deleted (soft-deactivate action); a role group's permission chang
 
 from __future__ import annotations
 
+import contextvars
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import password_validation
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import ReadOnlyPasswordHashField
+from django.contrib.auth.forms import AdminPasswordChangeForm, ReadOnlyPasswordHashField
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors, services
+from accounts.emails import canonical_email
 from accounts.models import User
 from accounts.roles import ROLES
 from audit import actions
@@ -22,6 +25,7 @@ from audit.services import record
 from config.errors import ApplicationError
 
 ROLE_CHOICES = [(r, r) for r in ROLES]
+_password_actor: contextvars.ContextVar = contextvars.ContextVar("password_actor", default=None)
 
 
 class UserAddForm(forms.ModelForm):
@@ -36,8 +40,8 @@ class UserAddForm(forms.ModelForm):
         fields = ("email", "full_name")
 
     def clean_email(self):
-        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
-        if User.objects.filter(email__iexact=email).exists():
+        email = canonical_email(self.cleaned_data["email"])
+        if User.objects.filter(email=email).exists():
             raise forms.ValidationError(_("A user with this email already exists."))
         return email
 
@@ -71,16 +75,34 @@ class UserChangeForm(forms.ModelForm):
             self.fields["password"].initial = self.instance.password
 
     def clean_email(self):
-        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
-        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
+        email = canonical_email(self.cleaned_data["email"])
+        if User.objects.filter(email=email).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError(_("A user with this email already exists."))
         return email
+
+
+class PasswordResetForm(AdminPasswordChangeForm):
+    """The admin's "change password" page, saved through accounts.services.user_set_password
+    (audited; revokes the user's refresh tokens and every access token issued before)."""
+
+    def save(self, commit=True):
+        password = self.cleaned_data["password1"] if self.cleaned_data.get("set_usable_password") else None
+        self.user = services.user_set_password(
+            user=self.user,
+            password=password,
+            actor=_password_actor.get(),
+            channel="admin",
+            reason="password reset in the admin",
+            validate=False,  # the form validated it
+        )
+        return self.user
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserChangeForm
     add_form = UserAddForm
+    change_password_form = PasswordResetForm
     list_display = ("email", "full_name", "role_list", "is_active", "is_staff", "created_at")
     list_filter = ("is_active", "is_staff", "groups")
     search_fields = ("email", "full_name")
@@ -132,6 +154,13 @@ class UserAdmin(DjangoUserAdmin):
         )
         if "roles" in form.changed_data:
             services.user_set_roles(user=obj, roles=data.get("roles", []), actor=request.user)
+
+    def user_change_password(self, request, id, form_url=""):
+        token = _password_actor.set(request.user)  # the form's actor (per thread/request)
+        try:
+            return super().user_change_password(request, id, form_url)
+        finally:
+            _password_actor.reset(token)
 
     def save_related(self, request, form, formsets, change):
         for formset in formsets:

@@ -6,34 +6,45 @@ largest cost of an API read (≈ 3.3 ms of a 12 ms list request, see docs/PERFOR
 the user row (without the password hash) and the permission set are cached in the `default`
 cache (Redis in production, shared by every process) for `AUTH_CACHE_SECONDS`.
 
-Invalidation is by *generation*: one cache key holds a random token; every cached entry records
-the token it was computed under and is used only while that token is current. Any change that can
-alter who a user is or what they may do — a user saved or deleted (deactivation, roles'
-`is_staff`, a login's `last_login`), group membership, a user's or a group's permissions, a group
-or permission saved or deleted — replaces the token, at once and again after the surrounding
-transaction commits (an entry recomputed in between from the not-yet-committed database is thus
-discarded too). A token is never reused, so an evicted or flushed generation key cannot revive an
-old entry. Deactivating a user or revoking a role therefore takes effect on the next request, in
-every process. Only a change made behind Django's back (raw SQL) waits for the timeout.
+Invalidation is by *generation*, and the generation lives in PostgreSQL (one row,
+`accounts.AuthGeneration`), not in the cache. Every cached entry records the generation it was
+computed under and is used only while that generation is current; each request reads the current
+one with a single-row primary-key query (~0.1 ms). Any change that can alter who a user is or what
+they may do — a user saved or deleted (deactivation, password change, `is_staff`), group
+membership, a user's or a group's permissions, a group or permission saved or deleted — bumps the
+row **in the change's own transaction**. So:
 
-Off (0) by default without Redis: the local-memory cache is per process, and a change made by a
-`manage.py` command could not invalidate a server's copy. A cache outage falls back to the
-database.
+* the change and the invalidation commit together or not at all: no cache outage, stall or
+  eviction can leave a stale entry alive (Redis paused while a role is revoked used to keep the
+  old role for the rest of the 300 s TTL: the invalidation was a cache write and had failed);
+* an entry recomputed while the change is still uncommitted carries the old generation and is
+  discarded once the change commits (READ COMMITTED: the generation is read before the rows);
+* a flushed or evicted cache only costs misses.
+
+Deactivating a user, changing a password or revoking a role therefore takes effect on the next
+request, in every process. Only a change made behind Django's back (raw SQL) waits for the timeout.
+A login's `last_login` update does not bump the generation (it changes nothing an entry decides).
+
+Off (0) by default without Redis: the local-memory cache is per process. A cache outage falls back
+to the database.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
+import secrets
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection
+from django.db.models import F
+
+from accounts.models import AuthGeneration
 
 logger = logging.getLogger(__name__)
 
-GENERATION_KEY = "accounts:auth-generation"
+GENERATION_ROW = 1
 
 # Models whose changes can alter a user or a permission set (m2m through models by their label).
 M2M_LABELS = frozenset({"accounts.User_groups", "accounts.User_user_permissions", "auth.Group_permissions"})
@@ -44,14 +55,18 @@ def enabled() -> bool:
     return getattr(settings, "AUTH_CACHE_SECONDS", 0) > 0
 
 
-def _lookup(*keys: str) -> tuple[list, str | None]:
-    """([each key's cached value or None], current generation or None) in one cache round trip."""
+def current_generation() -> int | None:
+    """The generation in PostgreSQL (None: the row is missing, e.g. a flushed test database)."""
+    return AuthGeneration.objects.filter(pk=GENERATION_ROW).values_list("value", flat=True).first()
+
+
+def _lookup(*keys: str) -> tuple[list, int | None]:
+    """([each key's cached value or None], current generation or None)."""
+    generation = current_generation()  # before the cache and before any row is loaded
+    if generation is None:
+        return [None] * len(keys), None
     try:
-        found = cache.get_many([GENERATION_KEY, *keys])
-        generation = found.get(GENERATION_KEY)
-        if generation is None:
-            cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-            return [None] * len(keys), cache.get(GENERATION_KEY)
+        found = cache.get_many(list(keys))
     except Exception:  # any cache failure: the caller reads the database
         logger.warning("auth_cache_unavailable", exc_info=True)
         return [None] * len(keys), None
@@ -62,7 +77,7 @@ def _lookup(*keys: str) -> tuple[list, str | None]:
     return values, generation
 
 
-def _store(key: str, value, generation: str | None) -> None:
+def _store(key: str, value, generation: int | None) -> None:
     if generation is None:
         return
     try:
@@ -83,7 +98,7 @@ def user(user_id, load: Callable):
     """The user row for `user_id` (`load()` on a miss; None = no such user, not cached).
 
     The same round trip also fetches the user's permission set, when cached, so that a warm
-    request costs one cache read and no query.
+    request costs one cache read and one single-row query (the generation).
     """
     if not enabled():
         return load()
@@ -92,8 +107,10 @@ def user(user_id, load: Callable):
         found = load()  # after reading the generation: a change meanwhile makes the entry stale
         if found is not None:
             _store(_user_key(user_id), found, generation)
-    if found is not None and perms is not None:
-        found._perm_cache = set(perms)  # what ModelBackend memoises per request
+    if found is not None:
+        found._auth_generation = generation  # permissions() below: no second generation read
+        if perms is not None:
+            found._perm_cache = set(perms)  # what ModelBackend memoises per request
     return found
 
 
@@ -101,34 +118,43 @@ def permissions(user_obj, compute: Callable[[], set[str]]) -> set[str]:
     """The user's permission set (`compute()` on a miss)."""
     if not enabled():
         return compute()
-    (perms,), generation = _lookup(_perms_key(user_obj.pk))
+    generation = getattr(user_obj, "_auth_generation", None)
+    if generation is not None:
+        perms = None  # user() looked the permission set up in the same round trip: a miss
+    else:
+        (perms,), generation = _lookup(_perms_key(user_obj.pk))
     if perms is None:
         perms = sorted(compute())
         _store(_perms_key(user_obj.pk), perms, generation)
     return set(perms)
 
 
-def new_generation() -> None:
-    """Invalidate every cached entry."""
-    try:
-        cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-    except Exception:  # entries cached before the outage expire by their timeout
-        logger.error("auth_cache_invalidation_failed", exc_info=True)
+def _table_exists() -> bool:
+    return AuthGeneration._meta.db_table in connection.introspection.table_names()
 
 
-def invalidate() -> None:
-    """Now (no request keeps using an old entry) and after commit (see the module docstring)."""
-    if not enabled():
+def invalidate(*, during_migration: bool = False) -> None:
+    """Bump the generation inside the caller's transaction (every cached entry becomes stale)."""
+    if not enabled() or (during_migration and not _table_exists()):
         return
-    new_generation()
-    transaction.on_commit(new_generation)
+    bumped = AuthGeneration.objects.filter(pk=GENERATION_ROW).update(value=F("value") + 1)
+    if not bumped:  # the row is gone (flushed test database): a fresh, unguessable start
+        AuthGeneration.objects.get_or_create(pk=GENERATION_ROW, defaults={"value": secrets.randbits(62)})
 
 
 def on_m2m_changed(sender, action, **kwargs) -> None:
     if sender._meta.label in M2M_LABELS and action in {"post_add", "post_remove", "post_clear"}:
-        invalidate()
+        invalidate(during_migration=_historical(sender))
 
 
-def on_model_changed(sender, **kwargs) -> None:
-    if sender._meta.label in MODEL_LABELS:
-        invalidate()
+def on_model_changed(sender, update_fields=None, **kwargs) -> None:
+    if sender._meta.label not in MODEL_LABELS:
+        return
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return  # a login's timestamp: nothing a cached entry decides
+    invalidate(during_migration=_historical(sender))
+
+
+def _historical(sender) -> bool:
+    """A migration's historical model (its tables may not all exist yet)."""
+    return sender.__module__ == "__fake__"

@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
 from accounts import authcache
+from accounts.emails import canonical_email
 
 
 def user_can_authenticate(user) -> bool:
@@ -10,7 +11,8 @@ def user_can_authenticate(user) -> bool:
 
 
 class EmailBackend(ModelBackend):
-    """Case-insensitive email login; refuses inactive and soft-deleted users."""
+    """Email login by the canonical form (equality on the unique index); refuses inactive and
+    soft-deleted users."""
 
     def authenticate(self, request, username=None, password=None, email=None, **kwargs):
         email = email or username or kwargs.get(get_user_model().USERNAME_FIELD)
@@ -18,7 +20,7 @@ class EmailBackend(ModelBackend):
             return None
         User = get_user_model()
         try:
-            user = User.objects.get(email__iexact=email.strip())
+            user = User.objects.get(email=canonical_email(email))
         except User.DoesNotExist:
             User().set_password(password)  # equalise timing with the found-user path
             return None

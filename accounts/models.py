@@ -2,21 +2,26 @@ import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from accounts.emails import canonical_email
 
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
+    def normalize_email(self, email):
+        """The canonical form (accounts.emails): every path that stores or looks up an email."""
+        return canonical_email(email)
+
     def get_by_natural_key(self, email):
-        return self.get(email__iexact=email)
+        return self.get(email=canonical_email(email))
 
     def _create_user(self, email, password, **extra):
         if not email:
             raise ValueError("The email must be set")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=canonical_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -33,16 +38,19 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """A person or client application. Email is the login (case-insensitive unique)."""
+    """A person or client application. Email is the login, stored canonical (accounts.emails)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    email = models.EmailField(_("email"), max_length=254)
+    email = models.EmailField(_("email"), max_length=254, unique=True)
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff"), default=False, help_text=_("Can log into the admin."))
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    # Carried by every JWT this user is issued (claim `tv`, accounts.tokens); a password change or
+    # reset bumps it, so tokens issued before it stop working at once (config.authentication).
+    token_version = models.PositiveIntegerField(_("token version"), default=0, editable=False)
 
     objects = UserManager()
 
@@ -54,14 +62,17 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         ordering = ["email"]
-        constraints = [models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique")]
 
     def __str__(self):
         return self.email
 
     def clean(self):
         super().clean()
-        self.email = self.__class__.objects.normalize_email(self.email).lower()
+        self.email = canonical_email(self.email)
+
+    def save(self, *args, **kwargs):
+        self.email = canonical_email(self.email)
+        super().save(*args, **kwargs)
 
     @property
     def can_login(self) -> bool:
@@ -70,3 +81,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def roles(self) -> list[str]:
         return sorted(g.name for g in self.groups.all())
+
+
+class AuthGeneration(models.Model):
+    """One row: the generation of cached users and permission sets (accounts.authcache), bumped in
+    the transaction of every change to a user, a role or a permission."""
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"auth generation {self.value}"

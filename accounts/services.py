@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model, password_validation
 from django.contrib.auth.models import Group, update_last_login
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,16 +16,17 @@ from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts import login_limits, tokens
 from accounts.backends import user_can_authenticate
+from accounts.emails import canonical_email
 from accounts.models import User
 from accounts.roles import ADMIN, AUDITOR, RECONCILER, ROLES
 from audit import actions
 from audit.services import record
-from config.errors import Conflict, PermissionDenied, ValidationFailed
-from config.ratelimit import enforce_rate
+from config.errors import Conflict, PermissionDenied, RateLimited, ValidationFailed
 
 # Roles that work in the Django admin (is_staff). Clients never get admin access.
 STAFF_ROLES = frozenset({RECONCILER, AUDITOR, ADMIN})
@@ -40,7 +40,7 @@ def _require_perm(actor, perm: str) -> None:
 
 
 def _normalise_email(email: str) -> str:
-    email = User.objects.normalize_email((email or "").strip()).lower()
+    email = canonical_email(email)
     try:
         validate_email(email)
     except DjangoValidationError as exc:
@@ -94,7 +94,7 @@ def user_create(
     full_name = (full_name or "").strip()
     if len(full_name) > 200:
         raise ValidationFailed("Full name too long.", details={"fields": {"full_name": ["Max 200 chars."]}})
-    if User.objects.filter(email__iexact=email).exists():
+    if User.objects.filter(email=email).exists():
         raise Conflict("A user with this email already exists.", code="email_taken")
 
     user = User(email=email, full_name=full_name, is_staff=bool(STAFF_ROLES & set(role_names)))
@@ -181,7 +181,7 @@ def user_update_profile(*, user: User, actor, email: str | None = None, full_nam
     if email is not None:
         email = _normalise_email(email)
         if email != locked.email:
-            if User.objects.filter(email__iexact=email).exclude(pk=locked.pk).exists():
+            if User.objects.filter(email=email).exclude(pk=locked.pk).exists():
                 raise Conflict("A user with this email already exists.", code="email_taken")
             before["email"], after["email"] = locked.email, email
             locked.email = email
@@ -208,14 +208,70 @@ def user_update_profile(*, user: User, actor, email: str | None = None, full_nam
     return locked
 
 
+def _revoke_refresh_tokens(user: User) -> int:
+    """Blacklist every outstanding, unexpired refresh token of `user`; how many were revoked."""
+    outstanding = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now()).exclude(
+        blacklistedtoken__isnull=False
+    )
+    return len(
+        BlacklistedToken.objects.bulk_create(
+            [BlacklistedToken(token=t) for t in outstanding], ignore_conflicts=True
+        )
+    )
+
+
+@transaction.atomic
+def user_set_password(
+    *, user: User, password: str | None, actor, reason: str = "", channel: str, validate: bool = True
+) -> User:
+    """Change or reset a user's password: the one way any path does it (admin form, `manage.py
+    changepassword`, any API). `password` None → an unusable password (no login).
+
+    In one transaction: the new hash, `token_version` + 1 (every access token issued before
+    stops working at once, config.authentication), every outstanding refresh token revoked, and
+    one `accounts.password_changed` event (never the password itself).
+    `actor` None = system/management command; an actor other than the user needs change_user.
+    """
+    if actor is not None and getattr(actor, "pk", None) != getattr(user, "pk", user):
+        _require_perm(actor, "accounts.change_user")
+    locked = _lock(user)
+    if password is not None and validate:
+        try:
+            password_validation.validate_password(password, locked)
+        except DjangoValidationError as exc:
+            raise ValidationFailed(
+                "Password too weak.", details={"fields": {"password": exc.messages}}
+            ) from exc
+    if password is None:
+        locked.set_unusable_password()
+    else:
+        locked.set_password(password)
+    locked.token_version += 1
+    locked.save(update_fields=["password", "token_version", "updated_at"])
+    revoked = _revoke_refresh_tokens(locked)
+    record(
+        action=actions.ACCOUNTS_PASSWORD_CHANGED,
+        actor=actor,
+        target=locked,
+        reason=reason,
+        metadata={
+            "channel": channel,
+            "usable": password is not None,
+            "refresh_tokens_revoked": revoked,
+            "token_version": locked.token_version,
+        },
+    )
+    if isinstance(user, User):
+        user.password, user.token_version = locked.password, locked.token_version
+    return locked
+
+
 @transaction.atomic
 def user_deactivate(*, user: User, actor, reason: str = "") -> User:
     """Soft-deactivate: is_active False + deleted_at; revoke all outstanding refresh tokens.
 
     Idempotent: an already deactivated user is returned unchanged and no event is written.
     """
-    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-
     _require_perm(actor, "accounts.change_user")
     locked = _lock(user)
     if actor is not None and actor.pk == locked.pk:
@@ -228,12 +284,7 @@ def user_deactivate(*, user: User, actor, reason: str = "") -> User:
     locked.deleted_at = locked.deleted_at or timezone.now()
     locked.save(update_fields=["is_active", "deleted_at", "updated_at"])
 
-    outstanding = OutstandingToken.objects.filter(user=locked, expires_at__gt=timezone.now()).exclude(
-        blacklistedtoken__isnull=False
-    )
-    revoked = BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=t) for t in outstanding], ignore_conflicts=True
-    )
+    revoked = _revoke_refresh_tokens(locked)
     record(
         action=actions.ACCOUNTS_USER_DEACTIVATED,
         actor=actor,
@@ -241,7 +292,7 @@ def user_deactivate(*, user: User, actor, reason: str = "") -> User:
         before=before,
         after={"is_active": False, "deleted_at": locked.deleted_at},
         reason=reason,
-        metadata={"refresh_tokens_revoked": len(revoked)},
+        metadata={"refresh_tokens_revoked": revoked},
     )
     if isinstance(user, User):
         user.is_active, user.deleted_at = locked.is_active, locked.deleted_at
@@ -256,30 +307,27 @@ def access_token_lifetime_seconds() -> int:
     return int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
 
 
-def auth_login_rate_limit_ip(*, request) -> None:
-    """Count a login attempt against the per-IP limit (before the body is even read)."""
-    enforce_rate(request=request, group="auth.login.ip", key="ip", rate=settings.LOGIN_RATE_PER_IP)
-
-
 def auth_login(*, request, email: str, password: str) -> dict:
     """Email + password -> {"access", "refresh", "expires_in", "user"}; audited.
 
-    Rate limited per email (call `auth_login_rate_limit_ip` first). The one authenticate() call:
+    The attempt is counted first, per client IP and per canonical email (accounts.login_limits:
+    parallel guesses cannot outrun the limit; a Redis outage falls back to a per-process limiter),
+    and only an attempt inside both limits has its password checked. The one authenticate() call:
     on failure Django sends user_login_failed (audited there) and this raises 401
     `invalid_credentials`.
     """
-    email = email.strip().lower()
-    enforce_rate(
-        request=request,
-        group="auth.login.email",
-        key=lambda _group, _request: email,
-        rate=settings.LOGIN_RATE_PER_EMAIL,
-    )
+    email = canonical_email(email)
+    attempt = login_limits.count_attempt(channel=login_limits.API, request=request, email=email)
+    refused = attempt.refused()
+    if refused is not None:
+        scope, retry_after = refused
+        login_limits.record_lockout_once(request, attempt, scope=scope, retry_after=retry_after)
+        raise RateLimited(retry_after=retry_after, details={"retry_after": retry_after})
     user = authenticate(request, email=email, password=password)
     if user is None:
         raise AuthenticationFailed("Invalid email or password.", code="invalid_credentials")
     with transaction.atomic():
-        refresh = RefreshToken.for_user(user)
+        refresh = tokens.refresh_for(user)
         update_last_login(None, user)
         record(
             action=actions.AUTH_LOGIN_SUCCEEDED,
@@ -316,6 +364,8 @@ def auth_refresh(*, request, refresh: str) -> dict:
         user = get_user_model().objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first()
         if not user_can_authenticate(user):
             raise AuthenticationFailed("No active account found for the given token.", "no_active_account")
+        if tokens.token_version(token) != user.token_version:
+            raise InvalidToken("Token has been revoked (password changed).")
 
         access = str(token.access_token)
         token.blacklist()

@@ -11,11 +11,12 @@ Use these constants (not literals) with `audit.services.record(action=...)`.
 | transaction.deleted         | USER             | Transaction | transactions.services.claim_soft_delete    |
 | auth.login_succeeded        | USER             | User        | API (channel=api); audit signal (admin)    |
 | auth.login_failed           | ANONYMOUS        | -           | audit signal; label = attempted email only |
-| auth.login_locked_out       | ANONYMOUS        | -           | admin login rate limit                     |
+| auth.login_locked_out       | ANONYMOUS        | -           | accounts.login_limits (admin and API)      |
 | auth.token_refreshed        | USER             | User        | accounts API                               |
 | auth.logout                 | USER             | User        | accounts API                               |
 | accounts.user_created       | USER/SYSTEM      | User        | accounts.services.user_create              |
 | accounts.user_deactivated   | USER/SYSTEM      | User        | accounts.services.user_deactivate          |
+| accounts.password_changed  | USER/SYSTEM      | User        | accounts.services.user_set_password        |
 | accounts.role_granted       | USER/SYSTEM      | User        | accounts.services.user_set_roles           |
 | accounts.role_revoked       | USER/SYSTEM      | User        | accounts.services.user_set_roles           |
 | accounts.permission_changed | USER/SYSTEM      | Group       | Group admin                                |
@@ -40,6 +41,7 @@ AUTH_LOGOUT = "auth.logout"
 
 ACCOUNTS_USER_CREATED = "accounts.user_created"
 ACCOUNTS_USER_DEACTIVATED = "accounts.user_deactivated"
+ACCOUNTS_PASSWORD_CHANGED = "accounts.password_changed"
 ACCOUNTS_ROLE_GRANTED = "accounts.role_granted"
 ACCOUNTS_ROLE_REVOKED = "accounts.role_revoked"
 ACCOUNTS_PERMISSION_CHANGED = "accounts.permission_changed"

@@ -93,6 +93,11 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
         ordering = ["-sequence"]
         default_permissions = ("view",)
+        # A forged row outside the chain (e.g. `sequence = -7`) is refused by the database; rows
+        # that do not extend the head are refused by a trigger (migration 0004).
+        constraints = [
+            models.CheckConstraint(condition=models.Q(sequence__gt=0), name="audit_sequence_positive")
+        ]
         indexes = [
             models.Index(fields=["action", "-sequence"], name="audit_action_seq_idx"),
             models.Index(fields=["actor", "-sequence"], name="audit_actor_seq_idx"),

@@ -13,6 +13,7 @@ import structlog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 
+from accounts.emails import canonical_email
 from audit import actions
 from audit.models import ActorType
 
@@ -35,7 +36,7 @@ def attempted_login(credentials) -> str:
     for key in (field, "email", "username"):
         value = credentials.get(key)
         if isinstance(value, str) and value.strip():
-            return value.strip().lower()[:254]
+            return canonical_email(value)[:254]
     return ""
 
 

@@ -26,10 +26,11 @@ class JWTAuthentication(_JWTAuthentication):
     def get_user(self, validated_token):
         """The token's user, through the shared cache (accounts.authcache).
 
-        Access tokens of inactive or soft-deleted users stop working at once: deactivation saves
-        the user, which invalidates the cached row.
+        Access tokens of inactive or soft-deleted users, and those issued before the user's last
+        password change (token version claim), stop working at once: both changes save the user,
+        which invalidates the cached row (accounts.authcache).
         """
-        from accounts import authcache
+        from accounts import authcache, tokens
         from accounts.backends import user_can_authenticate
 
         try:
@@ -41,6 +42,9 @@ class JWTAuthentication(_JWTAuthentication):
             raise AuthenticationFailed("User not found", code="user_not_found")
         if not user_can_authenticate(user):
             raise AuthenticationFailed("User is inactive.", code="user_inactive")
+        if tokens.token_version(validated_token) != user.token_version:
+            # Issued before the user's last password change or reset.
+            raise AuthenticationFailed("Token has been revoked.", code="token_revoked")
         return user
 
     def _load_user(self, user_id):

@@ -54,6 +54,8 @@ CORS_ALLOW_CREDENTIALS = False  # bearer tokens, no cookies
 
 INSTALLED_APPS = [
     "config.apps.AreaMedicaAdminConfig",
+    # Before django.contrib.auth: its management commands (changepassword) replace auth's.
+    "accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -65,7 +67,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "corsheaders",
-    "accounts",
     "audit",
     "transactions",
     "banking",
@@ -153,9 +154,6 @@ AUTH_CACHE_SECONDS = env.int("AUTH_CACHE_SECONDS", default=300 if REDIS_URL else
 
 # --- auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-# Email uniqueness is enforced case-insensitively by a functional unique constraint
-# (accounts_user_email_ci_unique), which Django's field-level check cannot see.
-SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -1,8 +1,18 @@
 from rest_framework import serializers
 
+from accounts.emails import canonical_email
+
+
+class CanonicalEmailField(serializers.EmailField):
+    """An email in its canonical form (accounts.emails), validated after canonicalisation (so a
+    full-width or ligature spelling is judged as the address it stands for)."""
+
+    def to_internal_value(self, data):
+        return canonical_email(super().to_internal_value(data))
+
 
 class LoginInputSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = CanonicalEmailField(max_length=254)
     password = serializers.CharField(max_length=256, trim_whitespace=False, write_only=True)
 
 

@@ -44,7 +44,6 @@ class TokenObtainView(_PublicAuthView):
         tags=["auth"],
     )
     def post(self, request):
-        services.auth_login_rate_limit_ip(request=request)
         serializer = LoginInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = services.auth_login(

@@ -6,6 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from rest_framework.exceptions import ValidationError
 
+from accounts.emails import canonical_email
 from audit.models import ActorType, AuditEvent
 
 
@@ -35,9 +36,8 @@ class AuditEventFilter(filters.FilterSet):
         except ValueError:
             pass
         if "@" in value:
-            return queryset.filter(
-                Q(actor__email__iexact=value) | Q(actor__isnull=True, actor_label__iexact=value)
-            )
+            email = canonical_email(value)
+            return queryset.filter(Q(actor__email=email) | Q(actor__isnull=True, actor_label=email))
         raise ValidationError({"actor": ["Expected a user id (UUID) or an email address."]})
 
     def filter_target_type(self, queryset, name, value):

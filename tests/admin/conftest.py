@@ -10,6 +10,20 @@ from tests.conftest import PASSWORD
 _seq = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_login_limits():
+    """Login counters are per email and IP: emails repeat between tests (make_user's counter)."""
+    from django.core.cache import caches
+
+    from config.ratelimit import local_limiter
+
+    caches["ratelimit"].clear()  # local memory in the suite (tests never point it at a shared Redis)
+    local_limiter.clear()
+    yield
+    caches["ratelimit"].clear()
+    local_limiter.clear()
+
+
 @pytest.fixture
 def make_claim(db, make_user):
     """Create claims directly (tests may; production code goes through transactions.services)."""

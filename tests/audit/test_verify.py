@@ -77,9 +77,9 @@ def test_deleted_first_row_is_reported(make_events):
 def test_swapped_rows_are_reported(make_events):
     make_events(6)
     with triggers_disabled():
-        sql("UPDATE audit_auditevent SET sequence = -1 WHERE sequence = 3")
+        sql("UPDATE audit_auditevent SET sequence = 1000000 WHERE sequence = 3")
         sql("UPDATE audit_auditevent SET sequence = 3 WHERE sequence = 4")
-        sql("UPDATE audit_auditevent SET sequence = 4 WHERE sequence = -1")
+        sql("UPDATE audit_auditevent SET sequence = 4 WHERE sequence = 1000000")
     with pytest.raises(CommandError, match=r"BROKEN at sequence 3: prev_hash does not match"):
         run_verify()
 

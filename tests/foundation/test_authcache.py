@@ -21,13 +21,6 @@ LIST_URL = "/api/v1/transactions/"
 AUTH_TABLES = ("accounts_user", "auth_permission", "auth_group")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_generation():
-    cache.delete(authcache.GENERATION_KEY)
-    yield
-    cache.delete(authcache.GENERATION_KEY)
-
-
 def _auth_queries(queries) -> list[str]:
     return [q["sql"] for q in queries if any(f'"{table}"' in q["sql"] for table in AUTH_TABLES)]
 
@@ -45,13 +38,15 @@ def test_a_warm_request_reads_no_auth_rows(auth_client, reconciler_user):
     assert first.status_code == second.status_code == 200
     assert len(_auth_queries(first_queries)) == 3  # the user, its permissions, its groups' permissions
     assert _auth_queries(second_queries) == []
+    generation_reads = [q for q in second_queries if '"accounts_authgeneration"' in q["sql"]]
+    assert len(generation_reads) == 1  # the one single-row read that keeps entries honest
     assert second.json() == first.json()
 
 
 def test_the_cached_user_carries_no_password_hash(auth_client, reconciler_user):
     assert _get(auth_client(reconciler_user))[0].status_code == 200
     generation, cached = cache.get(f"accounts:user:{reconciler_user.pk}")
-    assert generation == cache.get(authcache.GENERATION_KEY)
+    assert generation == authcache.current_generation()
     assert cached.pk == reconciler_user.pk
     assert "password" in cached.get_deferred_fields()
 
@@ -95,13 +90,17 @@ def test_an_entry_computed_before_a_change_is_never_used():
     assert authcache._lookup(key)[0] == [None]
 
 
-def test_a_lost_generation_key_does_not_revive_old_entries():
+def test_an_invalidation_rolled_back_with_its_change_keeps_entries():
+    """The generation is bumped in the change's transaction: a rolled-back change costs nothing."""
+    from django.db import transaction
+
     key = "accounts:perms:someone"
     _, generation = authcache._lookup(key)
     authcache._store(key, ["transactions.view_transaction"], generation)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        authcache.invalidate()
+        raise RuntimeError("the change failed")
     assert authcache._lookup(key)[0] == [["transactions.view_transaction"]]
-    cache.delete(authcache.GENERATION_KEY)  # evicted, or Redis flushed
-    assert authcache._lookup(key)[0] == [None]
 
 
 @override_settings(AUTH_CACHE_SECONDS=0)

@@ -6,13 +6,12 @@ import logging
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django_ratelimit.core import get_usage
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.errors import RateLimited
+from config.ratelimit import enforce_rate
 from transactions import selectors, services
 from transactions.api import openapi
 from transactions.api.filters import TransactionFilter
@@ -174,19 +173,13 @@ class TransactionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
 
     def _check_create_rate(self, request) -> None:
-        usage = get_usage(
-            request,
+        # API limit: fails open when the rate-limit cache is down (config.ratelimit).
+        enforce_rate(
             group=CREATE_RATE_GROUP,
-            key="user",
+            key=str(request.user.pk),
             rate=settings.CLAIM_CREATE_RATE,
-            method="POST",
-            increment=True,
+            message=_("Too many payment claims submitted; try again later."),
         )
-        if usage and usage["should_limit"]:
-            raise RateLimited(
-                _("Too many payment claims submitted; try again later."),
-                retry_after=max(1, int(usage["time_left"])),
-            )
 
     # --- retrieve ---------------------------------------------------------------------------
     @extend_schema(

@@ -37,7 +37,7 @@ class Command(BaseCommand):
         rows = []
         with request_context.bind(request_id="cmd-seed_demo"), transaction.atomic():
             for role, email, password in demo_users():
-                user = User.objects.filter(email__iexact=email).first()
+                user = User.objects.filter(email=User.objects.normalize_email(email)).first()
                 if user is None:
                     services.user_create(
                         email=email,
@@ -51,8 +51,14 @@ class Command(BaseCommand):
                 else:
                     services.user_set_roles(user=user, roles=[role], actor=None)
                     if not user.check_password(password):
-                        user.set_password(password)
-                        user.save(update_fields=["password", "updated_at"])
+                        services.user_set_password(
+                            user=user,
+                            password=password,
+                            actor=None,
+                            channel="cli",
+                            reason="seed_demo",
+                            validate=False,
+                        )
                     state = "exists" if user.can_login else "exists (inactive)"
                 rows.append((role, email, password, state))
 
@@ -81,7 +87,7 @@ class Command(BaseCommand):
         from transactions import services as tx_services
         from transactions.models import Transaction
 
-        client = User.objects.get(email__iexact=f"client@{DEMO_DOMAIN}")
+        client = User.objects.get_by_natural_key(f"client@{DEMO_DOMAIN}")
         today = timezone.localdate().isoformat()
         self.stdout.write("")
         self.stdout.write("DEMO CLAIMS (verified against the Banesco sandbox)")

@@ -1,25 +1,54 @@
-"""manage.py audit_head [--json]: print the chain head (sequence, hash, time) for publishing."""
+"""manage.py audit_head [--json] [--publish FILE]: the chain head (sequence, hash, time).
+
+Publish it somewhere the database's administrators cannot rewrite (a log shipped off the host, a
+ticket, an object store with retention): `verify_audit --expect-head SEQ:HASH` (or
+`--expect-head-file FILE`) later proves that no event up to that head was cut from the tail or
+rewritten. `--publish FILE` writes the head as one JSON object (atomically: a temporary file
+renamed over FILE) for a scheduled job to ship; docs/OPERATIONS.md has the routine.
+"""
 
 import json
+import os
+import tempfile
+from pathlib import Path
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from audit.selectors import audit_head
 
 
+def head_document() -> dict:
+    head = audit_head()
+    return {
+        "sequence": head.sequence if head else 0,
+        "hash": head.hash if head else None,
+        "occurred_at": head.occurred_at.isoformat() if head else None,
+        "published_at": timezone.now().isoformat(),
+        "expect_head": f"{head.sequence}:{head.hash}" if head else None,
+    }
+
+
+def publish(path: Path, document: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(document, handle, sort_keys=True)
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
 class Command(BaseCommand):
-    help = "Print the audit chain head (sequence, hash, occurred_at) to publish outside the database."
+    help = "Print (or --publish to a file) the audit chain head to keep outside the database."
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+        parser.add_argument("--publish", metavar="FILE", help="Also write the head as JSON to FILE.")
 
     def handle(self, *args, **options):
-        head = audit_head()
-        data = {
-            "sequence": head.sequence if head else 0,
-            "hash": head.hash if head else None,
-            "occurred_at": head.occurred_at.isoformat() if head else None,
-        }
+        data = head_document()
+        if options["publish"]:
+            publish(Path(options["publish"]), data)
         if options["json"]:
             self.stdout.write(json.dumps(data, sort_keys=True))
         else:

@@ -1,10 +1,14 @@
-"""manage.py verify_audit [--since SEQ] [--batch N]: walk the hash chain, report the first break."""
+"""manage.py verify_audit [--since SEQ] [--batch N] [--expect-head SEQ:HASH | --expect-head-file FILE]:
+walk the hash chain, account for every row of the table, check a published head; report the
+first break (exit 2)."""
 
+import json
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.verification import verify_chain
+from audit.verification import Head, verify_chain
 
 EXIT_BROKEN = 2
 
@@ -15,6 +19,35 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--since", type=int, default=None, help="Start at this sequence (a checkpoint).")
         parser.add_argument("--batch", type=int, default=2000, help="Events read per query (memory bound).")
+        parser.add_argument(
+            "--expect-head",
+            metavar="SEQ:HASH",
+            help="A head published earlier (audit_head): it must still be in the chain (no cut tail).",
+        )
+        parser.add_argument(
+            "--expect-head-file",
+            metavar="FILE",
+            help="The same, read from a file written by audit_head --publish.",
+        )
+
+    def _expected_head(self, options) -> Head | None:
+        text = options.get("expect_head")
+        if options.get("expect_head_file"):
+            if text:
+                raise CommandError("Give --expect-head or --expect-head-file, not both.")
+            try:
+                document = json.loads(Path(options["expect_head_file"]).read_text())
+                text = document["expect_head"] or ""
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise CommandError(f"Cannot read the published head: {exc}") from exc
+            if not text:
+                return None  # the head was published from an empty trail
+        if not text:
+            return None
+        try:
+            return Head.parse(text)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
 
     def handle(self, *args, since=None, batch=2000, **options):
         if batch < 1:
@@ -31,7 +64,8 @@ class Command(BaseCommand):
                     f"verified {checked} events (up to sequence {last_sequence}, {rate:,.0f}/s)"
                 )
 
-        result = verify_chain(since=since, batch=batch, progress=progress)
+        expected = self._expected_head(options)
+        result = verify_chain(since=since, batch=batch, progress=progress, expected_head=expected)
         if not result.ok:
             raise CommandError(
                 f"AUDIT CHAIN BROKEN at sequence {result.broken.sequence}: {result.broken.message}. "
@@ -46,5 +80,6 @@ class Command(BaseCommand):
                 f"OK: {result.checked} events verified"
                 f"{f' from sequence {since}' if since else ''}; "
                 f"head sequence {result.head_sequence} hash {result.head_hash}"
+                f"{f'; published head {expected.sequence} found' if expected else ''}"
             )
         )

@@ -1,0 +1,25 @@
+"""Issuing JWTs. Every token pair carries the user's `token_version` (claim `tv`); a password
+change or reset bumps the version (accounts.services.user_set_password), so every access token
+issued before it is refused at once by config.authentication, without waiting for its expiry.
+A token without the claim counts as version 0 (the version of a user whose password never
+changed through the services)."""
+
+from __future__ import annotations
+
+from rest_framework_simplejwt.tokens import RefreshToken
+
+TOKEN_VERSION_CLAIM = "tv"
+
+
+def refresh_for(user) -> RefreshToken:
+    """A new refresh token (its access token inherits the claims) for `user`."""
+    refresh = RefreshToken.for_user(user)
+    refresh[TOKEN_VERSION_CLAIM] = int(user.token_version)
+    return refresh
+
+
+def token_version(validated_token) -> int:
+    try:
+        return int(validated_token.get(TOKEN_VERSION_CLAIM, 0))
+    except (TypeError, ValueError):
+        return -1  # never matches a stored version
