@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 ENVIRONMENTS = ("sandbox", "qa", "production")
 GRANT_TYPES = ("password", "client_credentials")
@@ -77,6 +78,20 @@ class BanescoConfig:
     def replace(self, **changes) -> BanescoConfig:
         return dataclasses.replace(self, **changes)
 
+    def url_problems(self) -> list[str]:
+        """The one Banesco URL rule, for every entry point: https outside the sandbox.
+
+        Checked at start-up of every process (banking.apps.BankingConfig.ready: web workers,
+        verification workers, every manage.py command) and by `problems()`.
+        """
+        if self.environment == "sandbox":
+            return []  # the simulator: in-process, or `manage.py banesco_sandbox` on plain http
+        return [
+            f"{self.environment}: Banesco URL {url!r} is not https"
+            for url in (self.token_url_override or self.auth_base_url, self.api_base_url)
+            if url and not url.lower().startswith("https://")
+        ]
+
     def problems(self) -> list[str]:
         """Half-configured settings, as human sentences (used by the system checks)."""
         out = []
@@ -95,9 +110,7 @@ class BanescoConfig:
                 out.append(f"{self.environment}: BANESCO_AUTH_BASE_URL (or BANESCO_TOKEN_URL) is missing")
             if not self.api_base_url:
                 out.append(f"{self.environment}: BANESCO_API_BASE_URL is missing")
-            for url in (self.token_url_override or self.auth_base_url, self.api_base_url):
-                if url and not url.startswith("https://"):
-                    out.append(f"{self.environment}: Banesco URL {url!r} is not https")
+        out.extend(self.url_problems())
         if self.sandbox_flavour not in ("qa", "production"):
             out.append("BANESCO_SANDBOX_FLAVOUR must be qa or production")
         if not ACCOUNT_ID_RE.match(self.account_id or ""):
@@ -122,3 +135,10 @@ def get_config() -> BanescoConfig:
         if name in _FIELD_NAMES:
             values[name] = value
     return BanescoConfig(**values)
+
+
+def validate_at_startup() -> None:
+    """Refuse to start a process whose Banesco URLs break the rule (ImproperlyConfigured)."""
+    problems = get_config().url_problems()
+    if problems:
+        raise ImproperlyConfigured("; ".join(problems) + " (BANESCO_API_BASE_URL / BANESCO_AUTH_BASE_URL)")

@@ -1,20 +1,23 @@
-"""Request id, request context, one access-log line and HTTP metrics per request.
-
-Placed first in MIDDLEWARE so every response (redirects, errors, 404s) carries `X-Request-ID`.
+"""The generic HTTP edge: request id, request context, one access-log line and HTTP metrics per
+request (RequestContextMiddleware, first in MIDDLEWARE so every response carries `X-Request-ID`);
+chunked request bodies (ChunkedBodyMiddleware); `Cache-Control: no-store` on the API
+(ApiNoStoreMiddleware).
 """
 
 from __future__ import annotations
 
+import io
 import re
 import time
 import uuid
 
 import structlog
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 from django.http import JsonResponse
 
 from config import metrics, request_context
-from config.exceptions import DATABASE_ERRORS, database_unavailable_response
+from config.exceptions import DATABASE_ERRORS, database_unavailable_response, error_response
 
 logger = structlog.get_logger("config.request")
 
@@ -120,3 +123,60 @@ class RequestContextMiddleware:
             logger.error("database_unavailable", error=type(exception).__name__, exc_info=exception)
             return database_unavailable_response()
         return None
+
+
+class ChunkedBodyMiddleware:
+    """A body sent with `Transfer-Encoding: chunked` (no Content-Length) is read, never dropped.
+
+    Django reads `Content-Length` bytes of the body, so without this a chunked claim looked empty
+    ("every field required"). When the server has decoded the chunks and marks the input as
+    terminated (`wsgi.input_terminated`, as gunicorn does), the body is read up to
+    DATA_UPLOAD_MAX_MEMORY_SIZE (more → 413) and handed to Django with its length; a server that
+    cannot say where the body ends gets 411 Length Required, never a silently empty body.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        meta = request.META
+        if "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower() and not meta.get("CONTENT_LENGTH"):
+            refused = self._read_chunked(request)
+            if refused is not None:
+                return refused
+        return self.get_response(request)
+
+    @staticmethod
+    def _read_chunked(request):
+        meta = request.META
+        stream = meta.get("wsgi.input")
+        if stream is None or not meta.get("wsgi.input_terminated"):
+            return error_response(
+                "length_required",
+                "Send a Content-Length header (chunked bodies are not accepted here).",
+                status_code=411,
+            )
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = stream.read(limit + 1) if limit is not None else stream.read()
+        if limit is not None and len(body) > limit:
+            return error_response(
+                "payload_too_large", f"The body is larger than {limit} bytes.", status_code=413
+            )
+        meta["CONTENT_LENGTH"] = str(len(body))
+        request._stream = LimitedStream(io.BytesIO(body), len(body))
+        return None
+
+
+class ApiNoStoreMiddleware:
+    """`Cache-Control: no-store` on every API response (claims carry names, phones and national
+    ids; auth answers carry tokens): no browser, proxy or CDN keeps a copy. A view that set its
+    own Cache-Control keeps it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith("/api/") and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        return response

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "corsheaders",
+    "drf_spectacular_sidecar",  # Swagger UI assets served by us (no public CDN)
+    "csp",
     "audit",
     "transactions",
     "banking",
@@ -75,6 +77,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: X-Request-ID on every response, request context, access log line, HTTP metrics.
     "config.middleware.RequestContextMiddleware",
+    "config.middleware.ChunkedBodyMiddleware",
+    "config.middleware.ApiNoStoreMiddleware",
     # CORS before anything that can answer: preflights are answered here, without authentication.
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -86,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy (django-csp) on every response: the admin and the API docs.
+    "csp.middleware.CSPMiddleware",
     # django-ratelimit's decorator on non-DRF views → RATELIMIT_VIEW (429 + Retry-After).
     "django_ratelimit.middleware.RatelimitMiddleware",
 ]
@@ -191,13 +197,16 @@ STORAGES = {
 # --- request limits -------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# API JSON bodies (config.parsers): nesting depth and total object keys; more is a clear 400.
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=20)
+API_JSON_MAX_KEYS = env.int("API_JSON_MAX_KEYS", default=1000)
 
 # --- DRF / JWT / OpenAPI --------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["config.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.StrictJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
@@ -233,6 +242,11 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # The manager UI's profile has its own schema (/api/manager/schema/).
     "PREPROCESSING_HOOKS": ["config.openapi.exclude_manager_profile"],
+    # Swagger UI from drf-spectacular-sidecar's static files (works offline, no third-party script
+    # on the admin's origin).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 MANAGER_SPECTACULAR_SETTINGS = {
     "TITLE": "Área Médica payments back-office — manager UI profile",
@@ -242,6 +256,25 @@ MANAGER_SPECTACULAR_SETTINGS = {
     ),
     "SCHEMA_PATH_PREFIX": r"/api/manager/v1",
     "PREPROCESSING_HOOKS": ["config.openapi.only_manager_profile"],
+}
+
+# --- Content-Security-Policy (django-csp 4) -------------------------------------------------
+# No inline or third-party script anywhere (the API docs use drf-spectacular's split view, whose
+# initialiser is a same-origin script); inline styles stay allowed (our admin templates and Swagger
+# UI use them; a style cannot run code). Framing is refused, forms post to us only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
 }
 
 # --- rate limits (django-ratelimit) ---------------------------------------------------------
