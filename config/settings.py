@@ -277,13 +277,12 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# --- rate limits (django-ratelimit) ---------------------------------------------------------
+# --- rate limits (config.ratelimit) ---------------------------------------------------------
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_VIEW = "config.exceptions.ratelimited_view"
 RATELIMIT_IP_META_KEY = "config.middleware.client_ip"  # honours TRUSTED_PROXY_COUNT
-# On cache failure we let requests through (fail open) rather than lock everyone out of a
-# payments API; the failure is logged. Deliberate: see README "Rate limits".
-RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", default=True)
+# config.ratelimit is the one mechanism: API limits fail open when the cache is down, login limits
+# fall back to a per-process in-memory limiter (README "Rate limits").
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="20/m")
 LOGIN_RATE_PER_EMAIL = env.str("LOGIN_RATE_PER_EMAIL", default="5/m")
