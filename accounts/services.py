@@ -328,6 +328,7 @@ def auth_login(*, request, email: str, password: str) -> dict:
         raise AuthenticationFailed("Invalid email or password.", code="invalid_credentials")
     with transaction.atomic():
         refresh = tokens.refresh_for(user)
+        access = tokens.access_for(refresh)
         update_last_login(None, user)
         record(
             action=actions.AUTH_LOGIN_SUCCEEDED,
@@ -337,7 +338,7 @@ def auth_login(*, request, email: str, password: str) -> dict:
             metadata={"channel": "api"},
         )
     return {
-        "access": str(refresh.access_token),
+        "access": str(access),
         "refresh": str(refresh),
         "expires_in": access_token_lifetime_seconds(),
         "user": user,
@@ -367,7 +368,7 @@ def auth_refresh(*, request, refresh: str) -> dict:
         if tokens.token_version(token) != user.token_version:
             raise InvalidToken("Token has been revoked (password changed).")
 
-        access = str(token.access_token)
+        access = str(tokens.access_for(token))
         token.blacklist()
         token.set_jti()
         token.set_exp()

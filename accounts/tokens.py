@@ -18,6 +18,15 @@ def refresh_for(user) -> RefreshToken:
     return refresh
 
 
+def access_for(refresh: RefreshToken):
+    """The access token of `refresh`, issued at the same instant (simplejwt stamps the access
+    token's `iat` with its own creation time but its `exp` from the refresh token's, so exp - iat
+    could come out a second short of the lifetime announced as `expires_in`)."""
+    access = refresh.access_token
+    access.set_iat(at_time=refresh.current_time)
+    return access
+
+
 def token_version(validated_token) -> int:
     try:
         return int(validated_token.get(TOKEN_VERSION_CLAIM, 0))
