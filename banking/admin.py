@@ -21,4 +21,4 @@ class BankLookupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     list_filter = ("outcome", "mode", "environment")
     date_hierarchy = "created_at"
-    raw_id_fields = ("claim",)
+    search_fields = ("=claim_id",)

@@ -24,52 +24,92 @@ from .breaker import CircuitBreaker
 from .conf import BanescoConfig, get_config
 from .errors import ConfigurationError, TokenError
 from .parsing import parse_response
-from .results import LookupResult, PermanentFailure, RetryableFailure, ShortCircuited
+from .results import (
+    CREDENTIAL_SETTINGS,
+    GRANT_TYPE_SETTING,
+    TOKEN_URL_SETTINGS,
+    LookupResult,
+    PermanentFailure,
+    RetryableFailure,
+    ShortCircuited,
+)
 from .token import TokenManager
 
 log = structlog.get_logger(__name__)
 
-MOBILE, TRANSFER = "mobile", "transfer"
+MOBILE, TRANSFER, INTERBANK = "mobile", "transfer", "interbank"
+MODES = (MOBILE, TRANSFER, INTERBANK)
+BANESCO_BANK_ID = "0134"
+TAIL_DIGITS = 6
 
 
 @dataclass(frozen=True)
 class LookupQuery:
-    mode: str  # MOBILE (pago móvil) or TRANSFER (Banesco→Banesco)
+    """One confirmation search, in the bank's terms (no model instance).
+
+    * MOBILE (pago móvil): last 6 digits of the reference, payer phone `58…`, payer bank, start date.
+    * TRANSFER (Banesco→Banesco): full reference, our account, bank 0134, no date.
+    * INTERBANK (another bank → our Banesco account): last 6 digits, our account, payer bank, start date.
+    """
+
+    mode: str
     reference: str
     bank_id: str
-    phone: str = ""  # 58XXXXXXXXXX
+    phone: str = ""  # 58XXXXXXXXXX (pago móvil only)
     start_date: date | None = None
 
     @classmethod
-    def for_claim(cls, claim) -> LookupQuery:
-        reference = "".join(ch for ch in str(claim.reference) if ch.isdigit())
-        if claim.bank == "MOBILE_TRANSFER":
-            phone = str(claim.customer_phone)
+    def build(
+        cls, *, mode: str, reference: str, bank_id: str, phone: str = "", start_date: date | None = None
+    ) -> LookupQuery:
+        """Normalise free input (a claim's fields, `banesco_check` flags) into the mode's own fields."""
+        if mode not in MODES:
+            raise ValueError(f"unknown look-up mode {mode!r}")
+        digits = "".join(ch for ch in str(reference) if ch.isdigit())
+        if mode == TRANSFER:
+            return cls(mode=TRANSFER, reference=digits, bank_id=BANESCO_BANK_ID)
+        if mode == INTERBANK:
             return cls(
-                mode=MOBILE,
-                reference=reference[-6:],
-                bank_id=str(claim.payer_bank_code),
-                phone="58" + phone[1:] if phone.startswith("0") else phone,
-                start_date=claim.payment_date,
+                mode=INTERBANK, reference=digits[-TAIL_DIGITS:], bank_id=bank_id, start_date=start_date
             )
-        return cls(mode=TRANSFER, reference=reference, bank_id=str(claim.payer_bank_code))
+        phone = "".join(ch for ch in str(phone) if ch.isdigit())
+        phone = "58" + phone[1:] if phone.startswith("0") else phone
+        return cls(
+            mode=MOBILE, reference=digits[-TAIL_DIGITS:], bank_id=bank_id, phone=phone, start_date=start_date
+        )
+
+    def fields(self, config: BanescoConfig) -> dict:
+        """The `transaction` block: only the fields of this mode (any other field → 70001)."""
+        if self.mode == MOBILE:
+            return {
+                "referenceNumber": self.reference,
+                "phoneNum": self.phone,
+                "bankId": self.bank_id,
+                "startDt": self.start_date.isoformat() if self.start_date else "",
+            }
+        if self.mode == INTERBANK:
+            return {
+                "referenceNumber": self.reference,
+                "accountId": config.account_id,
+                "bankId": self.bank_id,
+                "startDt": self.start_date.isoformat() if self.start_date else "",
+            }
+        return {"referenceNumber": self.reference, "accountId": config.account_id, "bankId": self.bank_id}
+
+    def summary(self) -> dict:
+        """What was asked, PII-safe (the payer phone masked), as stored on `BankLookup.request`."""
+        phone = self.phone
+        return {
+            "mode": self.mode,
+            "reference": self.reference,
+            "bank_id": self.bank_id,
+            "phone": (phone[:5] + "***" + phone[-4:]) if len(phone) > 9 else "",
+            "start_date": self.start_date.isoformat() if self.start_date else "",
+        }
 
 
 def build_envelope(query: LookupQuery, config: BanescoConfig) -> dict:
-    """The `dataRequest` body. Only the fields of the search mode are sent (others → 70001)."""
-    if query.mode == MOBILE:
-        transaction = {
-            "referenceNumber": query.reference,
-            "phoneNum": query.phone,
-            "bankId": query.bank_id,
-            "startDt": query.start_date.isoformat() if query.start_date else "",
-        }
-    else:
-        transaction = {
-            "referenceNumber": query.reference,
-            "accountId": config.account_id,
-            "bankId": query.bank_id,
-        }
+    """The `dataRequest` body."""
     return {
         "dataRequest": {
             "device": {
@@ -78,7 +118,7 @@ def build_envelope(query: LookupQuery, config: BanescoConfig) -> dict:
                 "ipAddress": config.device_ip,
             },
             "securityAuth": {"sessionId": ""},
-            "transaction": transaction,
+            "transaction": query.fields(config),
         }
     }
 
@@ -96,6 +136,8 @@ def build_session(config: BanescoConfig, *, sandbox_state=None) -> requests.Sess
             if base:
                 parts = base.split("/", 3)
                 session.mount("/".join(parts[:3]) + "/", sandbox)
+    # Certificate verification is never off: the system store, or a private CA bundle.
+    session.verify = config.ca_bundle or True
     session.headers.update({"User-Agent": "areamedica-backoffice/1.0"})
     return session
 
@@ -143,8 +185,10 @@ class BanescoClient:
         else:
             self.breaker.record_success()
         metrics.LOOKUPS.labels(outcome=result.kind, code=result.code or "-").inc()
-        level = log.error if isinstance(result, PermanentFailure) and result.credentials else log.info
-        level(
+        fault = result.config_fault
+        if fault:
+            metrics.CONFIG_FAULTS.labels(code=result.code or "-").inc()
+        (log.error if fault else log.info)(
             "banesco.lookup",
             mode=query.mode,
             outcome=result.kind,
@@ -152,6 +196,7 @@ class BanescoClient:
             http_status=result.http_status,
             attempts=attempts,
             duration_ms=result.duration_ms,
+            **({"config_fault": f"check {fault}", "detail": result.description} if fault else {}),
         )
         return result
 
@@ -190,11 +235,18 @@ class BanescoClient:
                 return RetryableFailure(
                     code="TOKEN_UNAVAILABLE", description=exc.message, http_status=exc.http_status
                 )
+            if exc.code == "unauthorized_client":
+                setting = GRANT_TYPE_SETTING
+            elif exc.http_status == 404:
+                setting = TOKEN_URL_SETTINGS
+            else:
+                setting = CREDENTIAL_SETTINGS
             return PermanentFailure(
-                code=f"TOKEN_{exc.code}".upper(),
+                code=f"TOKEN_{exc.code}".upper()[:32],
                 description=exc.message,
                 http_status=exc.http_status,
                 credentials=True,
+                setting=setting,
             )
 
     def _post(self, query: LookupQuery, token: str) -> LookupResult:

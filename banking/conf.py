@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from dataclasses import dataclass
 
@@ -51,6 +52,7 @@ class BanescoConfig:
     breaker_cooldown_seconds: float = 30.0
     token_lock_seconds: float = 15.0
     cache_prefix: str = "banesco"
+    ca_bundle: str = ""  # path to a private CA bundle; certificate verification is never off
     check_reference: str = "012345678901"
     check_phone: str = "04141234567"
     check_bank_id: str = "0102"
@@ -115,6 +117,8 @@ class BanescoConfig:
             out.append("BANESCO_SANDBOX_FLAVOUR must be qa or production")
         if not ACCOUNT_ID_RE.match(self.account_id or ""):
             out.append("BANESCO_ACCOUNT_ID must be the merchant's 20-digit account number")
+        if self.ca_bundle and not os.path.isfile(self.ca_bundle):
+            out.append(f"BANESCO_CA_BUNDLE {self.ca_bundle!r} is not a readable file")
         if self.grant_type == "client_credentials":
             out.append("BANESCO_GRANT_TYPE=client_credentials: Banesco refuses it (unauthorized_client)")
         if self.retry_attempts < 1 or self.lookups_per_second < 1 or self.claim_lookups_per_minute < 1:

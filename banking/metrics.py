@@ -46,3 +46,9 @@ VERIFICATIONS = Counter(
     ["result"],
     registry=REGISTRY,
 )
+CONFIG_FAULTS = Counter(
+    "banesco_config_faults_total",
+    "Look-ups that failed on our configuration (wrong path, credentials refused, grant type...).",
+    ["code"],
+    registry=REGISTRY,
+)

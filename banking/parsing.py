@@ -13,7 +13,15 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .results import BankRow, Found, LookupResult, NotFound, PermanentFailure, RetryableFailure
+from .results import (
+    LOOKUP_PATH_SETTINGS,
+    BankRow,
+    Found,
+    LookupResult,
+    NotFound,
+    PermanentFailure,
+    RetryableFailure,
+)
 
 NOT_FOUND_CODES = {"70001"}
 MAINTENANCE_CODES = {"VRN04", "CRT503"}
@@ -100,17 +108,40 @@ def _retry_after(headers) -> float | None:
         return None  # HTTP-date form: fall back to our own back-off
 
 
-def parse_response(http_status: int, text: str, headers=None) -> LookupResult:
-    """One function turns a bank answer into a typed result (dj-stripe's lesson)."""
+def decode_body(text: str):
+    """The answer as stored on `BankLookup.body`: the JSON object, or the (truncated) text."""
     try:
         body = json.loads(text) if text and text.strip() else None
     except ValueError:
         body = None
+    if isinstance(body, dict):
+        return body
+    return text[:MAX_TEXT] if text else ""
+
+
+def parse_response(http_status: int, text: str, headers=None) -> LookupResult:
+    """One function turns a bank answer into a typed result (dj-stripe's lesson)."""
+    return parse_body(http_status, decode_body(text), headers)
+
+
+def parse_body(http_status: int | None, body, headers=None) -> LookupResult:
+    """`parse_response` for an already decoded body (a stored `BankLookup.body` re-read for display)."""
+    http_status = http_status or 0
     if not isinstance(body, dict):
-        raw = text[:MAX_TEXT] if text else ""
+        raw = body if isinstance(body, str) else ""
         if http_status in (401, 403):
             return PermanentFailure(
                 http_status=http_status, code=f"HTTP{http_status}", raw=raw, credentials=True
+            )
+        if http_status == 404:
+            # Banesco's gateway answers a wrong path with a plain-text `404 No Mapping Rule matched`:
+            # a configuration fault (wrong host or path for this environment), never worth a retry.
+            return PermanentFailure(
+                http_status=http_status,
+                code="HTTP404",
+                description="the bank's gateway does not know this path (" + raw.strip()[:80] + ")",
+                raw=raw,
+                setting=LOOKUP_PATH_SETTINGS,
             )
         return RetryableFailure(
             http_status=http_status,

@@ -40,16 +40,10 @@ class LookupResult:
 
     kind = "unknown"
 
-    def payload(self) -> dict:
-        """What is stored as `banesco_payload`: the raw answer beside our reading of it."""
-        return {
-            "kind": self.kind,
-            "http_status": self.http_status,
-            "code": self.code,
-            "description": self.description,
-            "attempts": self.attempts,
-            "body": self.raw,
-        }
+    @property
+    def config_fault(self) -> str:
+        """The setting(s) to check when this answer is a configuration fault, else ""."""
+        return ""
 
 
 @dataclass(frozen=True)
@@ -73,10 +67,28 @@ class RetryableFailure(LookupResult):
 
 @dataclass(frozen=True)
 class PermanentFailure(LookupResult):
-    """The bank refused the query: validation (VDE01, VDE02, 70005...) or credentials (VRN01, 401/403)."""
+    """The bank refused the query (validation: VDE01, VDE02...) or refused *us* (a configuration fault).
+
+    `credentials`: a 401/403/VRN01 answer, worth one token refresh and one retry.
+    `setting`: for a configuration fault, the setting(s) an operator must check (an ERROR log names
+    them, `banesco_check` prints them); the claim goes UNKNOWN at once, without burning its retries.
+    """
 
     credentials: bool = False
+    setting: str = ""
     kind = "permanent"
+
+    @property
+    def config_fault(self) -> str:
+        if self.setting:
+            return self.setting
+        return CREDENTIAL_SETTINGS if self.credentials else ""
+
+
+CREDENTIAL_SETTINGS = "BANESCO_CLIENT_ID / BANESCO_CLIENT_SECRET"
+LOOKUP_PATH_SETTINGS = "BANESCO_API_BASE_URL / BANESCO_LOOKUP_PATH"
+TOKEN_URL_SETTINGS = "BANESCO_AUTH_BASE_URL / BANESCO_REALM / BANESCO_TOKEN_URL"
+GRANT_TYPE_SETTING = "BANESCO_GRANT_TYPE"
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,12 @@ from django.utils import timezone
 
 from config.errors import Conflict, NotFound, PermissionDenied
 from transactions import services as tx_services
-from transactions.models import VERIFIABLE_STATUSES, Status, Transaction
+from transactions.matching import Match, match_rows
+from transactions.models import VERIFIABLE_STATUSES, Bank, ReasonCode, Status, Transaction
 
 from . import metrics, selectors
 from .budget import ClaimLimiter, GlobalBudget
-from .client import MOBILE, BanescoClient, LookupQuery, get_client
+from .client import BANESCO_BANK_ID, INTERBANK, MOBILE, TRANSFER, BanescoClient, LookupQuery, get_client
 from .conf import BanescoConfig
 from .models import BankLookup
 from .results import (
@@ -65,6 +66,25 @@ class Decision:
     to_status: str
     reason: str
     next_verification_at: datetime | None
+    code: str = ""  # transactions.models.ReasonCode
+    bank_amount: Decimal | None = None
+
+
+def query_for_claim(claim: Transaction) -> LookupQuery:
+    """The look-up mode is chosen from the claim: pago móvil, Banesco→Banesco or interbank."""
+    if claim.bank == Bank.MOBILE_TRANSFER:
+        mode = MOBILE
+    elif claim.payer_bank_code == BANESCO_BANK_ID:
+        mode = TRANSFER
+    else:
+        mode = INTERBANK
+    return LookupQuery.build(
+        mode=mode,
+        reference=claim.reference,
+        bank_id=claim.payer_bank_code,
+        phone=claim.customer_phone,
+        start_date=claim.payment_date,
+    )
 
 
 # -- the mapping of DESIGN.md section 3 -----------------------------------------------------------
@@ -73,41 +93,61 @@ def _recheck_delay(config: BanescoConfig, attempts: int) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def _rows_reason(match: Match, *, claim: Transaction, rows) -> str:
+    row = match.row
+    if match.code == ReasonCode.DEBIT:
+        return f"The bank shows a debit movement ({row.trn_type}) with this reference."
+    if match.code == ReasonCode.SEVERAL_ROWS:
+        return f"Several bank movements support this claim ({match.verdicts.count('')})."
+    if match.code == ReasonCode.NO_CREDIT:
+        return "The bank answered without any credit movement for this claim."
+    if row is None:
+        return {
+            ReasonCode.REFERENCE_MISMATCH: "No bank movement has this reference ({n} rows with others).",
+            ReasonCode.CURRENCY_MISMATCH: "The bank movements are not in bolívares ({n} rows).",
+            ReasonCode.AMOUNT_MISMATCH: "Amount differs on every bank movement with this reference ({n}).",
+        }[match.code].format(n=len(rows))
+    if match.code == ReasonCode.REFERENCE_MISMATCH:
+        return f"Reference differs: the bank shows {row.reference}, the claim says {claim.reference}."
+    if match.code == ReasonCode.CURRENCY_MISMATCH:
+        return f"Currency differs: the bank shows {row.currency or '(none)'}, not bolívares."
+    shown = "(none)" if row.amount is None else f"{row.amount:.2f}"
+    return f"Amount differs: the bank shows {shown}, the claim says {claim.amount}."
+
+
 def decide(*, claim: Transaction, result: LookupResult, config: BanescoConfig, now: datetime) -> Decision:
     """Turn one bank answer into the claim's next status (pure, apart from the duplicate check)."""
     delay = _recheck_delay(config, claim.verification_attempts)
     if isinstance(result, Found):
-        credits = [r for r in result.rows if r.is_credit]
-        debits = [r for r in result.rows if not r.is_credit]
-        if debits:
-            return Decision(
-                Status.TO_REVIEW, f"The bank shows a debit movement ({debits[0].trn_type}).", None
-            )
-        if not credits:
-            return Decision(Status.TO_REVIEW, "The bank answered without any credit movement.", None)
-        if len(credits) > 1:
-            return Decision(Status.TO_REVIEW, f"Several candidate bank movements ({len(credits)}).", None)
-        row = credits[0]
-        amount = Decimal(claim.amount)
-        if row.amount is None or row.amount != amount:
+        match = match_rows(result.rows, reference=claim.reference, amount=claim.amount)
+        bank_amount = match.row.amount if match.row is not None else None
+        if not match.supported:
             return Decision(
                 Status.TO_REVIEW,
-                f"Amount differs: the bank shows {row.amount}, the claim says {amount}.",
+                _rows_reason(match, claim=claim, rows=result.rows),
                 None,
+                match.code,
+                bank_amount,
             )
         other = selectors.reference_used_by_completed_claim(
             claim=claim,
-            bank_reference=row.reference or claim.reference,
-            mobile=claim.bank == "MOBILE_TRANSFER",
+            bank_reference=match.row.reference or claim.reference,
+            mobile=claim.bank == Bank.MOBILE_TRANSFER,
         )
         if other is not None:
             return Decision(
                 Status.TO_REVIEW,
                 f"The bank reference is already used by completed claim {other.transaction_id}.",
                 None,
+                ReasonCode.DUPLICATE_REFERENCE,
+                bank_amount,
             )
         return Decision(
-            Status.COMPLETED, "Verified with the bank: one credit movement of the same amount.", None
+            Status.COMPLETED,
+            f"Verified with the bank: one credit movement of {bank_amount:.2f} with this reference.",
+            None,
+            ReasonCode.VERIFIED,
+            bank_amount,
         )
 
     if isinstance(result, BankNotFound):
@@ -117,29 +157,36 @@ def decide(*, claim: Transaction, result: LookupResult, config: BanescoConfig, n
                 Status.TO_REVIEW,
                 f"Not found at the bank within {config.not_found_window_hours:g} hours of the claim.",
                 None,
+                ReasonCode.NOT_FOUND_WINDOW,
             )
         return Decision(
             Status.IN_PROGRESS,
             "Not found at the bank yet (70001); will check again.",
             min(now + delay, window_end),
+            ReasonCode.NOT_FOUND_YET,
         )
 
     if isinstance(result, PermanentFailure):
-        if result.credentials:
+        if result.config_fault:
             return Decision(
                 Status.UNKNOWN,
-                f"Bank credentials refused ({result.code}); operators were alerted.",
+                f"Bank configuration fault ({result.code}): check {result.config_fault}.",
                 now + timedelta(seconds=config.recheck_max_seconds),
+                ReasonCode.CONFIG_FAULT,
             )
         return Decision(
             Status.TO_REVIEW,
             f"The bank refused the query ({result.code}: {result.description})."[:500],
             None,
+            ReasonCode.BANK_REFUSED,
         )
 
     # RetryableFailure: retries exhausted.
     return Decision(
-        Status.UNKNOWN, f"The bank could not be reached ({result.code}); will retry later.", now + delay
+        Status.UNKNOWN,
+        f"The bank could not be reached ({result.code}); will retry later.",
+        now + delay,
+        ReasonCode.BANK_UNREACHABLE,
     )
 
 
@@ -196,20 +243,28 @@ def _verify(*, claim: Transaction, client: BanescoClient, ignore_schedule: bool,
         return _skip(claim, "budget_exhausted", retry_after=1)
 
     status_before = claim.status
-    result = client.lookup(LookupQuery.for_claim(claim))
+    query = query_for_claim(claim)
+    result = client.lookup(query)
     if isinstance(result, ShortCircuited):
         metrics.RATE_LIMIT_REJECTIONS.labels(scope="bank").inc()
         return _skip(claim, "breaker_open", retry_after=int(config.breaker_cooldown_seconds), lookup=result)
 
     decision = decide(claim=claim, result=result, config=config, now=timezone.now())
-    if isinstance(result, PermanentFailure) and result.credentials:
+    if result.config_fault:
         log.error(
-            "banesco.credentials_refused", claim_id=str(claim.pk), code=result.code, detail=result.description
+            "banesco.config_fault",
+            claim_id=str(claim.pk),
+            code=result.code,
+            http_status=result.http_status,
+            setting=result.config_fault,
+            detail=result.description,
         )
-    BankLookup.objects.create(
+    lookup = BankLookup.objects.create(
         claim_id=claim.pk,
         environment=config.environment,
-        mode=MOBILE if claim.bank == "MOBILE_TRANSFER" else "transfer",
+        mode=query.mode,
+        request=query.summary(),
+        body=result.raw,
         outcome=result.kind,
         code=(result.code or "")[:32],
         http_status=result.http_status,
@@ -223,8 +278,11 @@ def _verify(*, claim: Transaction, client: BanescoClient, ignore_schedule: bool,
             expected_status=status_before,
             to_status=decision.to_status,
             reason=decision.reason,
-            bank_payload=result.payload(),
+            reason_code=decision.code,
+            lookup=lookup,
+            bank_amount=decision.bank_amount,
             next_verification_at=decision.next_verification_at,
+            count_attempt=not result.config_fault,
         )
     except Conflict:
         log.info("banesco.verification.conflict", claim_id=str(claim.pk), expected_status=status_before)

@@ -316,11 +316,15 @@ VERIFY_ON_CREATE = env.bool("VERIFY_ON_CREATE", default=True)
 BANESCO_ENVIRONMENT = env.str("BANESCO_ENVIRONMENT", default="sandbox").strip().lower()
 if BANESCO_ENVIRONMENT not in {"sandbox", "qa", "production"}:
     raise ImproperlyConfigured("BANESCO_ENVIRONMENT must be sandbox, qa or production")
+_BANESCO_SANDBOX_FLAVOUR = env.str("BANESCO_SANDBOX_FLAVOUR", default="qa")
 _BANESCO_DEFAULTS = {
+    # The sandbox follows the bank: its production flavour serves only the production path.
     "sandbox": (
         "http://banesco-sandbox.invalid",
-        "realm-api-qa",
-        "/transactions/financial-account/transactions",
+        "realm-api-prd" if _BANESCO_SANDBOX_FLAVOUR == "production" else "realm-api-qa",
+        "/financial-account/transactions"
+        if _BANESCO_SANDBOX_FLAVOUR == "production"
+        else "/transactions/financial-account/transactions",
     ),
     "qa": ("", "realm-api-qa", "/transactions/financial-account/transactions"),
     "production": ("", "realm-api-prd", "/financial-account/transactions"),
@@ -338,7 +342,7 @@ BANESCO = {
     "ENVIRONMENT": BANESCO_ENVIRONMENT,
     # Sandbox only: flavour of the simulator (70001 answered with HTTP 200 in qa, 400 in production)
     # and whether it is mounted in-process (False: BANESCO_*_URL point at `manage.py banesco_sandbox`).
-    "SANDBOX_FLAVOUR": env.str("BANESCO_SANDBOX_FLAVOUR", default="qa"),
+    "SANDBOX_FLAVOUR": _BANESCO_SANDBOX_FLAVOUR,
     "SANDBOX_IN_PROCESS": env.bool("BANESCO_SANDBOX_IN_PROCESS", default=True),
     "AUTH_BASE_URL": env.str("BANESCO_AUTH_BASE_URL", default=_BANESCO_DEFAULTS[0]),
     "REALM": env.str("BANESCO_REALM", default=_BANESCO_DEFAULTS[1]),
@@ -381,6 +385,8 @@ BANESCO = {
     "BREAKER_COOLDOWN_SECONDS": env.float("BANESCO_BREAKER_COOLDOWN_SECONDS", default=30.0),
     "TOKEN_LOCK_SECONDS": env.float("BANESCO_TOKEN_LOCK_SECONDS", default=15.0),
     "CACHE_PREFIX": env.str("BANESCO_CACHE_PREFIX", default="banesco"),
+    # A private CA for the bank's certificate (a path); verification itself is never switched off.
+    "CA_BUNDLE": env.str("BANESCO_CA_BUNDLE", default=""),
     # `banesco_check` looks this reference up (a payment known to exist in the environment).
     "CHECK_REFERENCE": env.str("BANESCO_CHECK_REFERENCE", default="012345678901"),
     "CHECK_PHONE": env.str("BANESCO_CHECK_PHONE", default="04141234567"),

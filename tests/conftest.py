@@ -103,3 +103,33 @@ def run_in_threads(n, fn, *, timeout=120):
         t.join(timeout)
     assert not any(t.is_alive() for t in threads), "a worker hung"
     return results, errors
+
+
+@pytest.fixture
+def bank_verify(db):
+    """Run the real verification of a claim against a fresh in-process Banesco sandbox (the network
+    edge), so a claim's stored bank answer is what production code writes, never hand-written.
+
+    `payments`: extra sandbox payments (banking.sandbox.state.Payment fields); `faults`: switches.
+    """
+    import uuid
+
+    from banking import services as banking_services
+    from banking.client import BanescoClient
+    from banking.conf import BanescoConfig
+    from banking.sandbox.state import SandboxState
+
+    def _verify(claim, *, payments=(), faults=(), seed_demo=True, flavour="qa"):
+        state = SandboxState(flavour=flavour, seed_demo=seed_demo)
+        for payment in payments:
+            state.add_payment(**payment)
+        for fault in faults:
+            state.set_fault(fault)
+        config = BanescoConfig(environment="sandbox", cache_prefix=f"t-{uuid.uuid4().hex[:8]}")
+        client = BanescoClient(config, sandbox_state=state, sleep=lambda s: None)
+        outcome = banking_services.verify_claim(claim_id=claim.pk, client=client, force=True)
+        claim.refresh_from_db()
+        outcome.sandbox = state
+        return outcome
+
+    return _verify

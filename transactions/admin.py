@@ -28,7 +28,8 @@ from config.admin import ReadOnlyAdminMixin
 from transactions import admin_views
 from transactions.admin_forms import DECISIONS
 from transactions.banks import BANKS, bank_name
-from transactions.models import Status, Transaction
+from transactions.evidence import bank_evidence
+from transactions.models import ReasonCode, Status, Transaction
 
 COUNT_CAP = 10_000
 STATUS_CSS = {
@@ -140,6 +141,7 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "transaction_id",
         "status_badge",
         "amount_display",
+        "bank_amount_display",
         "reference",
         "customer",
         "payer_bank",
@@ -190,8 +192,8 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             {
                 "fields": (
                     ("transaction_id", "status_badge"),
-                    "status_reason",
-                    ("amount_display", "reference", "transaction_type"),
+                    ("status_reason", "status_reason_code"),
+                    ("amount_display", "bank_amount_display", "reference", "transaction_type"),
                     ("bank", "payer_bank", "payment_date"),
                     "concept",
                 )
@@ -219,7 +221,9 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "transaction_id",
         "status_badge",
         "status_reason",
+        "status_reason_code",
         "amount_display",
+        "bank_amount_display",
         "reference",
         "transaction_type",
         "bank",
@@ -321,10 +325,21 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("raw bank answer"))
     def bank_answer(self, obj):
-        if obj.banesco_payload is None:
+        lookup = obj.decided_lookup
+        if lookup is None:
             return gettext("No bank answer stored yet.")
-        text = json.dumps(obj.banesco_payload, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+        text = json.dumps(
+            {"request": lookup.request, "http_status": lookup.http_status, "body": lookup.body},
+            indent=2,
+            ensure_ascii=False,
+            sort_keys=True,
+            default=str,
+        )
         return format_html('<pre class="bank-json">{}</pre>', text)
+
+    @admin.display(description=_("bank amount (VES)"), ordering="bank_amount")
+    def bank_amount_display(self, obj):
+        return format_ves(obj.bank_amount)
 
     @admin.display(description=_("metadata"))
     def metadata_pretty(self, obj):
@@ -505,98 +520,72 @@ def _change_text(event) -> str:
 
 # --- bank answer explanation ---------------------------------------------------------------------
 
-
-def _rows(payload) -> list[dict]:
-    if not isinstance(payload, dict):
-        return []
-    data = payload.get("dataResponse") or {}
-    rows = data.get("transactionDetail") if isinstance(data, dict) else None
-    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
-
-
-def _amount_equal(value, amount) -> bool:
-    from decimal import Decimal, InvalidOperation
-
-    try:
-        return Decimal(str(value).strip()).quantize(Decimal("0.01")) == amount
-    except (InvalidOperation, ValueError):
-        return False
-
-
-def _refs_match(ref, claim_ref) -> bool:
-    ref = str(ref or "").strip().lstrip("0")
-    mine = (claim_ref or "").lstrip("0")
-    return bool(ref) and (ref == mine or mine.endswith(ref) or ref.endswith(mine))
+ROW_VERDICTS = {
+    "": _("supports the claim"),
+    ReasonCode.REFERENCE_MISMATCH: _("different reference"),
+    ReasonCode.DEBIT: _("not a credit (debit)"),
+    ReasonCode.CURRENCY_MISMATCH: _("not in bolívares"),
+    ReasonCode.AMOUNT_MISMATCH: _("different amount"),
+}
 
 
 def explain_bank_answer(obj: Transaction):
-    """A human summary: the bank's status code, each row and whether it matches the claim, and why."""
-    payload = obj.banesco_payload
+    """A human summary of the deciding look-up: the bank's status, each row, and whether it supports
+    the claim and why not (the same `transactions.matching` that took the decision)."""
+    evidence = bank_evidence(obj)
     parts = []
     if obj.status_reason:
         parts.append(format_html("<p><strong>{}</strong> {}</p>", gettext("Why:"), obj.status_reason))
-    if payload is None:
+    if evidence is None:
         parts.append(format_html("<p>{}</p>", gettext("The bank has not answered for this claim yet.")))
         return mark_safe("".join(str(p) for p in parts))  # noqa: S308 - every part is format_html-escaped
-    status = payload.get("httpStatus") if isinstance(payload, dict) else None
-    if isinstance(status, dict):
+    parts.append(
+        format_html(
+            "<p>{} <code>{}</code> {}</p>",
+            gettext("Bank status:"),
+            evidence.status_code,
+            evidence.status_desc,
+        )
+    )
+    if not evidence.rows:
+        parts.append(format_html("<p>{}</p>", gettext("No transaction rows in the answer.")))
+        return mark_safe("".join(str(p) for p in parts))  # noqa: S308
+    body = []
+    for i, (row, verdict) in enumerate(zip(evidence.rows, evidence.verdicts, strict=True), start=1):
+        body.append(
+            format_html(
+                '<tr class="{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+                "<td>{} {}</td><td>{}</td><td>{}</td></tr>",
+                "row-miss" if verdict else "row-match",
+                i,
+                row.reference,
+                row.trn_type,
+                "" if row.amount is None else f"{row.amount:.2f}",
+                row.currency,
+                row.trn_date.isoformat() if row.trn_date else "",
+                row.trn_time,
+                row.concept,
+                ROW_VERDICTS.get(verdict, verdict),
+            )
+        )
+    if len(evidence.rows) > 1:
         parts.append(
             format_html(
-                "<p>{} <code>{}</code> {}</p>",
-                gettext("Bank status:"),
-                status.get("statusCode", ""),
-                status.get("statusDesc", ""),
+                "<p>{}</p>",
+                gettext("%(n)d candidate rows: a person must decide which one (if any) is this payment.")
+                % {"n": len(evidence.rows)},
             )
         )
-    rows = _rows(payload)
-    if not rows:
-        parts.append(format_html("<p>{}</p>", gettext("No transaction rows in the answer.")))
-    else:
-        body = []
-        for i, row in enumerate(rows, start=1):
-            is_credit = str(row.get("trnType", "")).strip().upper() == "CR"
-            same_amount = _amount_equal(row.get("amount"), obj.amount)
-            same_ref = _refs_match(row.get("referenceNumber"), obj.reference)
-            if is_credit and same_amount and same_ref:
-                verdict, css = gettext("matches (credit, same amount)"), "row-match"
-            elif not is_credit:
-                verdict, css = (
-                    gettext("not a credit (trnType %(t)s)") % {"t": row.get("trnType", "")},
-                    "row-miss",
-                )
-            elif not same_amount:
-                verdict, css = gettext("different amount"), "row-miss"
-            else:
-                verdict, css = gettext("different reference"), "row-miss"
-            body.append(
-                format_html(
-                    '<tr class="{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
-                    "<td>{} {}</td><td>{}</td></tr>",
-                    css,
-                    i,
-                    str(row.get("referenceNumber", "")).strip(),
-                    str(row.get("trnType", "")).strip(),
-                    str(row.get("amount", "")).strip(),
-                    str(row.get("trnDate", "")).strip(),
-                    str(row.get("trnTime", "")).strip(),
-                    verdict,
-                )
-            )
-        if len(rows) > 1:
-            parts.append(
-                format_html(
-                    "<p>{}</p>",
-                    gettext("%(n)d candidate rows: a person must decide which one (if any) is this payment.")
-                    % {"n": len(rows)},
-                )
-            )
-        header = format_html(
-            "<tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            gettext("reference"),
-            gettext("type"),
-            gettext("amount"),
-            gettext("date"),
-            gettext("verdict (claim: %(amount)s)") % {"amount": format_ves(obj.amount)},
-        )
-        parts.append(format_html('<table class="bank-rows">{}{}</table>', header, mark_safe("".join(body))))  # noqa: S308
+    claimed = format_ves(obj.amount) if obj.amount is not None else gettext("no amount claimed")
+    header = format_html(
+        "<tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        gettext("reference"),
+        gettext("type"),
+        gettext("amount"),
+        gettext("currency"),
+        gettext("date"),
+        gettext("concept"),
+        gettext("verdict (claim: %(amount)s)") % {"amount": claimed},
+    )
+    parts.append(format_html('<table class="bank-rows">{}{}</table>', header, mark_safe("".join(body))))  # noqa: S308
     return mark_safe("".join(str(p) for p in parts))  # noqa: S308 - parts built with format_html

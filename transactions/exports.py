@@ -22,10 +22,12 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("transaction_id", "transaction_id"),
     ("status", "status"),
     ("status_reason", "status_reason"),
+    ("status_reason_code", "status_reason_code"),
     ("bank", "bank"),
     ("transaction_type", "transaction_type"),
     ("reference", "reference"),
     ("amount", "amount"),
+    ("bank_amount", "bank_amount"),
     ("payment_date", "payment_date"),
     ("payer_bank_code", "payer_bank_code"),
     ("customer_full_name", "customer_full_name"),
@@ -37,7 +39,10 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("created_by", "created_by__email"),
     ("created_at", "created_at"),
 )
-HEADER = [name for name, _ in COLUMNS[:9]] + ["payer_bank_name"] + [name for name, _ in COLUMNS[9:]]
+# `payer_bank_name` is derived (not a column) and follows `payer_bank_code`.
+_BANK_CODE_AT = [name for name, _ in COLUMNS].index("payer_bank_code")
+HEADER = [name for name, _ in COLUMNS]
+HEADER.insert(_BANK_CODE_AT + 1, "payer_bank_name")
 
 _DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -62,7 +67,7 @@ def iter_rows(queryset: QuerySet) -> Iterator[list[str]]:
     fields = [field for _, field in COLUMNS]
     for values in queryset.values_list(*fields).iterator(chunk_size=CHUNK_SIZE):
         row = [safe_cell(v) for v in values]
-        row.insert(9, safe_cell(bank_name(values[8])))
+        row.insert(_BANK_CODE_AT + 1, safe_cell(bank_name(values[_BANK_CODE_AT])))
         yield row
 
 

@@ -29,6 +29,24 @@ class TransactionType(models.TextChoices):
     OTHER = "OTHER", _("Other")
 
 
+class ReasonCode(models.TextChoices):
+    """Why an automatic decision put a claim where it is (stored beside the reason text)."""
+
+    VERIFIED = "VERIFIED", _("Verified with the bank")
+    AMOUNT_MISMATCH = "AMOUNT_MISMATCH", _("Amount differs")
+    REFERENCE_MISMATCH = "REFERENCE_MISMATCH", _("Reference differs")
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH", _("Not in bolívares")
+    DEBIT = "DEBIT", _("Debit movement")
+    NO_CREDIT = "NO_CREDIT", _("No credit movement")
+    SEVERAL_ROWS = "SEVERAL_ROWS", _("Several candidate movements")
+    DUPLICATE_REFERENCE = "DUPLICATE_REFERENCE", _("Reference already used")
+    NOT_FOUND_YET = "NOT_FOUND_YET", _("Not found yet")
+    NOT_FOUND_WINDOW = "NOT_FOUND_WINDOW", _("Not found within the window")
+    BANK_REFUSED = "BANK_REFUSED", _("Refused by the bank")
+    BANK_UNREACHABLE = "BANK_UNREACHABLE", _("Bank unreachable")
+    CONFIG_FAULT = "CONFIG_FAULT", _("Bank configuration fault")
+
+
 # Statuses the verification sweep works on.
 VERIFIABLE_STATUSES = (Status.IN_PROGRESS, Status.UNKNOWN)
 
@@ -54,8 +72,14 @@ class Transaction(models.Model):
         _("type"), max_length=16, choices=TransactionType.choices, default=TransactionType.TRANSACTION
     )
     reference = models.CharField(_("bank reference"), max_length=20)
-    amount = models.DecimalField(_("amount (VES)"), max_digits=14, decimal_places=2)
-    payment_date = models.DateField(_("payment date"))
+    # Optional (the ERD's create body and the manager UI send none): when given it must equal the
+    # bank's; the bank's own amount is `bank_amount` either way.
+    amount = models.DecimalField(_("amount (VES)"), max_digits=14, decimal_places=2, null=True, blank=True)
+    bank_amount = models.DecimalField(
+        _("bank amount (VES)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    # Required for pago móvil and interbank transfers; Banesco→Banesco look-ups use no date.
+    payment_date = models.DateField(_("payment date"), null=True, blank=True)
     payer_bank_code = models.CharField(_("payer bank code"), max_length=4)
 
     customer_full_name = models.CharField(_("customer full name"), max_length=200)
@@ -63,8 +87,20 @@ class Transaction(models.Model):
     customer_national_id = models.CharField(_("customer national id"), max_length=10)
     concept = models.CharField(_("concept"), max_length=500, blank=True, default="")
 
+    # The ERD's field: the raw body of the look-up that decided the status (`decided_lookup.body`).
     banesco_payload = models.JSONField(_("last bank answer"), null=True, blank=True)
+    decided_lookup = models.ForeignKey(
+        "banking.BankLookup",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("deciding bank look-up"),
+    )
     status_reason = models.CharField(_("status reason"), max_length=500, blank=True, default="")
+    status_reason_code = models.CharField(
+        _("reason code"), max_length=32, choices=ReasonCode.choices, blank=True, default="", db_default=""
+    )
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
 
     verification_attempts = models.PositiveIntegerField(_("verification attempts"), default=0)
@@ -100,7 +136,9 @@ class Transaction(models.Model):
                 condition=Q(deleted_at__isnull=True),
                 name="tx_reference_type_unique_alive",
             ),
-            models.CheckConstraint(condition=Q(amount__gt=Decimal("0")), name="tx_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gt=Decimal("0")), name="tx_amount_positive"
+            ),
             models.CheckConstraint(condition=Q(status__in=Status.values), name="tx_status_valid"),
             models.CheckConstraint(condition=Q(bank__in=Bank.values), name="tx_bank_valid"),
             models.CheckConstraint(

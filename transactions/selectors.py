@@ -17,8 +17,9 @@ from transactions.validators import CARACAS
 
 
 def claim_list(*, user) -> QuerySet[Transaction]:
-    """Claims the user may read: clients their own, staff roles all (live rows only)."""
-    return Transaction.objects.visible_to(user)
+    """Claims the user may read: clients their own, staff roles all (live rows only), with the
+    deciding bank look-up joined (its parsed rows are part of every claim's output)."""
+    return Transaction.objects.visible_to(user).select_related("decided_lookup")
 
 
 def claim_none() -> QuerySet[Transaction]:

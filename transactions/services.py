@@ -47,6 +47,9 @@ WITHDRAWABLE_STATUSES = frozenset({Status.IN_PROGRESS, Status.UNKNOWN})
 IDEMPOTENCY_FIELDS = tuple(validators.CLAIM_FIELDS)
 UNIQUE_TRANSACTION_ID = "transactions_transaction_transaction_id_key"
 UNIQUE_REFERENCE = "tx_reference_type_unique_alive"
+# Kept out of audit before/after: the bank's raw answer lives on its BankLookup (the event's
+# metadata names the look-up).
+NOT_AUDITED = frozenset({"banesco_payload", "decided_lookup"})
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -214,6 +217,7 @@ def _apply_transition(
     actor_type: str | None,
     extra_fields: dict | None = None,
     metadata: dict | None = None,
+    reason_code: str = "",
 ) -> Transaction:
     """Change the status of an already locked claim and write the one audit event."""
     from_status = claim.status
@@ -228,7 +232,11 @@ def _apply_transition(
         )
     _check_permission(claim=claim, from_status=from_status, to_status=to_status, actor=actor, reason=reason)
 
-    changes: dict[str, Any] = {"status": to_status, "status_reason": (reason or "")[:500]}
+    changes: dict[str, Any] = {
+        "status": to_status,
+        "status_reason": (reason or "")[:500],
+        "status_reason_code": reason_code,
+    }
     if bank_payload is not None:
         changes["banesco_payload"] = bank_payload
     if to_status in (Status.IN_PROGRESS, Status.UNKNOWN):
@@ -237,7 +245,7 @@ def _apply_transition(
         changes["next_verification_at"] = None
     changes.update(extra_fields or {})
     changed = [f for f, v in changes.items() if getattr(claim, f) != v]
-    before = _snapshot(claim, [f for f in changed if f != "banesco_payload"])
+    before = _snapshot(claim, [f for f in changed if f not in NOT_AUDITED])
     for field, value in changes.items():
         setattr(claim, field, value)
     claim.save(update_fields=[*changes, "updated_at"])
@@ -247,7 +255,7 @@ def _apply_transition(
         actor_type=actor_type,
         target=claim,
         before=before,
-        after=_snapshot(claim, [f for f in changed if f != "banesco_payload"]),
+        after=_snapshot(claim, [f for f in changed if f not in NOT_AUDITED]),
         reason=reason or "",
         metadata={"from_status": from_status, "to_status": to_status, **(metadata or {})},
     )
@@ -293,10 +301,18 @@ def record_verification(
     expected_status: str,
     to_status: str | None,
     reason: str,
-    bank_payload: dict | None,
+    reason_code: str,
+    lookup,  # banking.models.BankLookup (None only in tests of the bookkeeping itself)
+    bank_amount: Decimal | None,
     next_verification_at,
+    count_attempt: bool = True,
 ) -> Transaction:
-    """Store a verification outcome (banking app). One event: status_changed or verified."""
+    """Store a verification outcome: the deciding `BankLookup`, its raw body (the ERD's
+    `banesco_payload`), the bank's amount and the reason code. One event: status_changed or verified.
+
+    `count_attempt=False` (a configuration fault: our fault, not the claim's) leaves
+    `verification_attempts`, and so the claim's back-off, untouched.
+    """
     with transaction.atomic():
         claim = _lock(claim_id)
         if claim.status != expected_status:
@@ -306,10 +322,14 @@ def record_verification(
                 details={"expected_status": expected_status, "current_status": claim.status},
             )
         now = timezone.now()
+        attempts = claim.verification_attempts + (1 if count_attempt else 0)
         bookkeeping = {
-            "verification_attempts": claim.verification_attempts + 1,
+            "verification_attempts": attempts,
             "last_verified_at": now,
             "next_verification_at": next_verification_at,
+            "decided_lookup": lookup,
+            "banesco_payload": lookup.body if lookup is not None else None,
+            "bank_amount": bank_amount,
         }
         if to_status and to_status != claim.status:
             return _apply_transition(
@@ -317,15 +337,14 @@ def record_verification(
                 to_status=to_status,
                 actor=None,
                 reason=reason,
-                bank_payload=bank_payload,
+                reason_code=reason_code,
+                bank_payload=None,
                 actor_type="BANK",
                 extra_fields=bookkeeping,
-                metadata={"verification_attempts": bookkeeping["verification_attempts"]},
+                metadata={"verification_attempts": attempts, "lookup_id": getattr(lookup, "pk", None)},
             )
-        changes = dict(bookkeeping, status_reason=(reason or "")[:500])
-        if bank_payload is not None:
-            changes["banesco_payload"] = bank_payload
-        before = _snapshot(claim, ["status_reason", "verification_attempts", "next_verification_at"])
+        changes = dict(bookkeeping, status_reason=(reason or "")[:500], status_reason_code=reason_code)
+        before = _snapshot(claim, VERIFIED_AUDIT_FIELDS)
         for field, value in changes.items():
             setattr(claim, field, value)
         claim.save(update_fields=[*changes, "updated_at"])
@@ -335,13 +354,20 @@ def record_verification(
             actor_type="BANK",
             target=claim,
             before=before,
-            after=_snapshot(
-                claim, ["status_reason", "verification_attempts", "last_verified_at", "next_verification_at"]
-            ),
+            after=_snapshot(claim, (*VERIFIED_AUDIT_FIELDS, "last_verified_at")),
             reason=reason or "",
-            metadata={"status": claim.status},
+            metadata={"status": claim.status, "lookup_id": getattr(lookup, "pk", None)},
         )
         return claim
+
+
+VERIFIED_AUDIT_FIELDS = (
+    "status_reason",
+    "status_reason_code",
+    "verification_attempts",
+    "next_verification_at",
+    "bank_amount",
+)
 
 
 # --- thin wrappers for the API and the admin --------------------------------------------------

@@ -46,6 +46,10 @@ NAME_SEPARATORS = " '’-"
 
 MESSAGES = {
     "required": _("This field is required."),
+    "required_pago_movil": _("This field is required for pago móvil."),
+    "required_interbank": _(
+        "This field is required for interbank transfers (payer bank other than Banesco)."
+    ),
     "not_text": _("A text value is required."),
     "transaction_id": _("Use 1 to 100 characters: letters, digits, '-' or '_'."),
     "phone": _("Enter a Venezuelan mobile number such as 04141234567 (+58 414-1234567 is accepted)."),
@@ -272,7 +276,41 @@ CLAIM_FIELDS = {
     "concept": clean_concept,
     "metadata": validate_metadata,
 }
-OPTIONAL_DEFAULTS = {"transaction_type": TransactionType.TRANSACTION.value, "concept": "", "metadata": {}}
+CONDITIONAL_FIELDS = ("payer_bank_code", "payment_date")
+OPTIONAL_DEFAULTS = {
+    "transaction_type": TransactionType.TRANSACTION.value,
+    "concept": "",
+    "metadata": {},
+    "amount": None,  # the bank tells the amount (`bank_amount`); when given it must equal it
+}
+BANESCO_CODE = "0134"
+
+
+def _conditional_fields(data: dict, cleaned: dict, errors: dict) -> None:
+    """`payer_bank_code` and `payment_date` by look-up mode (DESIGN.md section 4).
+
+    Pago móvil needs both. A BANESCO transfer defaults to Banesco→Banesco (payer 0134), which the
+    bank finds without a date; from another bank (interbank) it needs the date.
+    """
+    bank = cleaned.get("bank")
+    for field, fn in (("payer_bank_code", validate_bank_code), ("payment_date", validate_payment_date)):
+        if data.get(field) is not None:
+            try:
+                cleaned[field] = fn(data[field])
+            except ValidationError as exc:
+                errors[field] = exc.error_list
+    if bank == Bank.MOBILE_TRANSFER:
+        for field in ("payer_bank_code", "payment_date"):
+            if data.get(field) is None:
+                errors[field] = [_error("required_pago_movil")]
+    elif bank == Bank.BANESCO:
+        if data.get("payer_bank_code") is None:
+            cleaned["payer_bank_code"] = BANESCO_CODE
+        if data.get("payment_date") is None:
+            if cleaned.get("payer_bank_code", BANESCO_CODE) != BANESCO_CODE:
+                errors["payment_date"] = [_error("required_interbank")]
+            else:
+                cleaned["payment_date"] = None
 
 
 def clean_claim(data: dict) -> dict:
@@ -287,6 +325,8 @@ def clean_claim(data: dict) -> dict:
     for key in unknown:
         errors[key] = [ValidationError(_("Unknown field."), code="unknown_field")]
     for field, fn in CLAIM_FIELDS.items():
+        if field in CONDITIONAL_FIELDS:
+            continue
         if field not in data or data[field] is None:
             if field in OPTIONAL_DEFAULTS:
                 default = OPTIONAL_DEFAULTS[field]
@@ -298,6 +338,7 @@ def clean_claim(data: dict) -> dict:
             cleaned[field] = fn(data[field])
         except ValidationError as exc:
             errors[field] = exc.error_list
+    _conditional_fields(data, cleaned, errors)
     if errors:
         raise ValidationError(errors)
     return cleaned

@@ -10,13 +10,22 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import parse_qs, unquote
 
-from .state import REALMS, SandboxState, caracas_today
+from .state import REALMS, SandboxState
 
 TOKEN_PATH_RE = re.compile(r"^/auth/realms/(?P<realm>[^/]+)/protocol/openid-connect/token/?$")
-LOOKUP_PATHS = ("/transactions/financial-account/transactions", "/financial-account/transactions")
+# Each flavour serves its own path; the other one gets the gateway's plain-text 404, as Banesco's
+# production host does for the QA path.
+LOOKUP_PATHS = {
+    "qa": "/transactions/financial-account/transactions",
+    "production": "/financial-account/transactions",
+}
+NO_MAPPING = b"404 No Mapping Rule matched"
 CONTROL_PREFIX = "/__sandbox__/"
 MOBILE_FIELDS = frozenset({"referenceNumber", "phoneNum", "bankId", "startDt"})
 TRANSFER_FIELDS = frozenset({"referenceNumber", "accountId", "bankId"})
+INTERBANK_FIELDS = frozenset({"referenceNumber", "accountId", "bankId", "startDt"})
+BANESCO_ID = "0134"
+TAIL = 6
 PHONE_RE = re.compile(r"^58\d{10}$")
 BANK_RE = re.compile(r"^\d{4}$")
 HTML_ERROR = b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
@@ -59,8 +68,11 @@ def handle(state: SandboxState, method: str, path: str, headers, body: bytes | s
     match = TOKEN_PATH_RE.match(path)
     if match and method == "POST":
         response = _token(state, match.group("realm"), headers, body)
-    elif path.rstrip("/") in LOOKUP_PATHS and method == "POST":
+    elif path.rstrip("/") == LOOKUP_PATHS[state.flavour] and method == "POST":
         response = _lookup(state, headers, body)
+    elif method == "POST" and path.rstrip("/") in LOOKUP_PATHS.values():
+        state.count_lookup("")
+        response = SandboxResponse(404, NO_MAPPING, {"Content-Type": "text/plain"})
     else:
         response = _json(404, {"error": "not_found", "error_description": f"no route {method} {path}"})
     response.delay += delay
@@ -116,11 +128,23 @@ def _token(state: SandboxState, realm: str, headers, body: bytes) -> SandboxResp
 
 
 # -- confirmation lookup -----------------------------------------------------------------------
+def _token_refused(state: SandboxState) -> SandboxResponse:
+    """A bad or missing token: 401 in QA, 403 in production."""
+    status = 401 if state.flavour == "qa" else 403
+    return _json(status, {"error": "invalid_token", "error_description": "Token is not active"})
+
+
+def _tail_match(theirs: str, ours: str) -> bool:
+    """The bank finds a transfer by its full reference or its tail (`00000150496` and `150496`)."""
+    theirs, ours = theirs.lstrip("0"), ours.lstrip("0")
+    return bool(ours) and (theirs == ours or (len(ours) >= TAIL and theirs.endswith(ours)))
+
+
 def _lookup(state: SandboxState, headers, body: bytes) -> SandboxResponse:
     auth = _header(headers, "Authorization")
     token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
     if not token or not state.token_valid(token):
-        return _json(401, {"error": "invalid_token", "error_description": "Token is not active"})
+        return _token_refused(state)  # (not counted: the counters are look-ups made with a live token)
 
     try:
         payload = json.loads(body.decode("utf-8"))
@@ -130,12 +154,12 @@ def _lookup(state: SandboxState, headers, body: bytes) -> SandboxResponse:
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         return _bank(400, "VDE01", "Estructura de la solicitud inválida")
     reference = str(tx.get("referenceNumber") or "").strip()
-    state.count_lookup(reference)
+    state.count_lookup(reference, tx)
 
     fault = state.take_fault()
     if fault == "expired_token":
         state.expire_token(token)
-        return _json(401, {"error": "invalid_token", "error_description": "Token is not active"})
+        return _token_refused(state)
     if fault == "vrn01":
         return _bank(401, "VRN01", "Credenciales inválidas")
     if fault == "timeout":
@@ -160,33 +184,45 @@ def _lookup(state: SandboxState, headers, body: bytes) -> SandboxResponse:
     bank_id = str(tx.get("bankId") or "").strip()
     if present and not BANK_RE.match(bank_id):
         return _bank(400, "VDE02", "Código de banco inválido")
-    if present == MOBILE_FIELDS:
-        phone = str(tx["phoneNum"]).strip()
-        if not PHONE_RE.match(phone):
-            return _bank(400, "VDE02", "Número de teléfono inválido")
+    account = str(tx.get("accountId") or "").strip()
+    if "*" in account:
+        return _bank(400, "VDE01", "Número de cuenta inválido")
+    start = None
+    if "startDt" in present:
         try:
             start = date.fromisoformat(str(tx["startDt"]).strip())
         except ValueError:
             return _bank(400, "VDE02", "Fecha inválida")
-        if state.too_old(start) or start > caracas_today():
-            return _bank(400, "70005", "Rango de fechas excede el permitido")
+    if present == MOBILE_FIELDS:
+        phone = str(tx["phoneNum"]).strip()
+        if not PHONE_RE.match(phone):
+            return _bank(400, "VDE02", "Número de teléfono inválido")
         rows = state.matching(
             lambda p: (
                 p.mode == "mobile"
-                and p.reference[-6:] == reference
+                and p.reference[-TAIL:] == reference
                 and p.phone == phone
                 and p.source_bank_id == bank_id
                 and p.trn_date >= start
             )
         )
-    elif present == TRANSFER_FIELDS:
-        account = str(tx["accountId"]).strip()
+    elif present == TRANSFER_FIELDS and bank_id == BANESCO_ID:
         rows = state.matching(
             lambda p: (
                 p.mode == "transfer"
-                and p.reference == reference
+                and p.source_bank_id == BANESCO_ID
                 and p.account_id == account
+                and _tail_match(p.reference, reference)
+            )
+        )
+    elif present == INTERBANK_FIELDS and bank_id != BANESCO_ID:
+        rows = state.matching(
+            lambda p: (
+                p.mode == "transfer"
                 and p.source_bank_id == bank_id
+                and p.account_id == account
+                and p.reference[-TAIL:] == reference
+                and p.trn_date >= start
             )
         )
     else:
@@ -206,10 +242,14 @@ def _row(state: SandboxState, p) -> dict:
     pad = (lambda s: f"  {s} ") if state.quirk("space_padded") else (lambda s: s)
     bank = (lambda b: b.lstrip("0")) if state.quirk("bank_id_unpadded") else (lambda b: b)
     amount = f"{p.amount:.2f}" if state.quirk("amount_string") else float(p.amount)
+    # Transfers come back without leading zeros (the bank stores them as numbers).
+    reference = p.reference.lstrip("0") if p.mode == "transfer" else p.reference
+    if state.quirk("other_reference"):
+        reference = "9" + reference[::-1][1:]  # another payment's reference, same length
     return {
-        "referenceNumber": pad(p.reference),
+        "referenceNumber": pad(reference),
         "amount": amount,
-        "currencyCode": "BS ",
+        "currencyCode": "USD" if state.quirk("other_currency") else "BS ",
         "accountId": p.account_id[:4] + "*" * 12 + p.account_id[-4:],
         "trnDate": p.trn_date.isoformat(),
         "trnTime": p.trn_time,
@@ -230,6 +270,8 @@ def _control(state: SandboxState, method: str, action: str, body: bytes) -> Sand
     try:
         if method == "GET" and action in ("", "counters"):
             return _json(200, state.counters())
+        if method == "GET" and action == "requests":
+            return _json(200, state.requests())
         if method == "POST" and action == "payments":
             items = data if isinstance(data, list) else [data]
             added = [state.add_payment(**item).as_json() for item in items]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -32,7 +32,17 @@ ERROR_FAULTS = (
     "vrn01",
 )
 # Quirks change the format of successful answers (never consumed).
-QUIRKS = ("status_number", "amount_string", "bank_id_unpadded", "space_padded")
+# `other_reference` / `other_currency` answer rows that are NOT the claim's payment (another
+# reference, US dollars), so row matching is tested end to end.
+QUIRKS = (
+    "status_number",
+    "amount_string",
+    "bank_id_unpadded",
+    "space_padded",
+    "other_reference",
+    "other_currency",
+)
+MAX_RECORDED_REQUESTS = 50
 SWITCHES = ERROR_FAULTS + QUIRKS
 
 
@@ -46,7 +56,7 @@ class Payment:
     amount: Decimal
     trn_date: date
     trn_type: str = "CR"
-    mode: str = "mobile"  # mobile (pago móvil) | transfer (Banesco→Banesco)
+    mode: str = "mobile"  # mobile (pago móvil) | transfer (from Banesco or, interbank, another bank)
     phone: str = ""  # payer phone as 58XXXXXXXXXX (pago móvil)
     source_bank_id: str = "0102"
     dest_bank_id: str = "0134"
@@ -81,16 +91,29 @@ def demo_payments(today: date | None = None) -> list[Payment]:
             phone="584125556677",
             source_bank_id="0108",
         ),
-        # two candidate credit rows for one search
+        # two credit rows of the same reference and amount (paid twice?): a person decides
         Payment("066677788899", Decimal("75.00"), today, phone="584147778899", source_bank_id="0191"),
-        Payment("166677788899", Decimal("75.00"), today, phone="584147778899", source_bank_id="0191"),
+        Payment(
+            "066677788899",
+            Decimal("75.00"),
+            today,
+            phone="584147778899",
+            source_bank_id="0191",
+            trn_time="10:17:30",
+        ),
+        # interbank transfer (Mercantil → our Banesco account)
+        Payment("000444555666", Decimal("310.00"), today, mode="transfer", source_bank_id="0105"),
+        # the README's amount-less pago móvil example (no demo claim uses it)
+        Payment("020202020202", Decimal("80.00"), today, phone="584141234567", source_bank_id="0102"),
+        # the ERD's example claim (section 15.1): reference 123456789, Banesco→Banesco
+        Payment("123456789", Decimal("1250.00"), today, mode="transfer", source_bank_id="0134"),
     ]
 
 
 class SandboxState:
     def __init__(self, *, flavour: str = "qa", seed_demo: bool = True):
         self.lock = threading.Lock()
-        self.flavour = flavour
+        self.flavour = self.initial_flavour = flavour
         self.client_id = DEFAULT_CLIENT_ID
         self.client_secret = DEFAULT_CLIENT_SECRET
         self.account_id = MERCHANT_ACCOUNT
@@ -100,6 +123,7 @@ class SandboxState:
         self.faults: dict[str, int | None] = {}
         self.tokens: dict[str, float] = {}
         self.lookups_by_reference: Counter = Counter()
+        self.recorded: deque = deque(maxlen=MAX_RECORDED_REQUESTS)
         self.token_requests = 0
         self.lookup_requests = 0
         if seed_demo:
@@ -160,10 +184,18 @@ class SandboxState:
             self.tokens.pop(token, None)
 
     # -- counters ---------------------------------------------------------------------------
-    def count_lookup(self, reference: str) -> None:
+    def count_lookup(self, reference: str, transaction: dict | None = None) -> None:
         with self.lock:
             self.lookup_requests += 1
-            self.lookups_by_reference[reference] += 1
+            if reference:
+                self.lookups_by_reference[reference] += 1
+            if transaction is not None:
+                self.recorded.append(dict(transaction))
+
+    def requests(self) -> list[dict]:
+        """The `transaction` blocks of the last look-ups, oldest first (tests assert the exact body)."""
+        with self.lock:
+            return list(self.recorded)
 
     def count_token(self) -> None:
         with self.lock:
@@ -187,6 +219,8 @@ class SandboxState:
             self.faults.clear()
             self.tokens.clear()
             self.lookups_by_reference.clear()
+            self.recorded.clear()
+            self.flavour = self.initial_flavour
             self.token_requests = 0
             self.lookup_requests = 0
             self.latency_ms = 0
@@ -194,12 +228,6 @@ class SandboxState:
     def matching(self, predicate) -> list[Payment]:
         with self.lock:
             return [p for p in self.payments if predicate(p)]
-
-    def search_window_days(self) -> int:
-        return 90
-
-    def too_old(self, start: date) -> bool:
-        return start < caracas_today() - timedelta(days=self.search_window_days())
 
 
 _default_state: SandboxState | None = None

@@ -66,12 +66,12 @@ def driver():
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def _login(driver, live_server, email):
+def _login(driver, live_server, email, password=PASSWORD):
     from selenium.webdriver.common.by import By
 
     driver.get(live_server.url + reverse("admin:login"))
     driver.find_element(By.NAME, "username").send_keys(email)
-    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.NAME, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
     driver.find_element(By.ID, "user-tools")  # logged in
 
@@ -97,7 +97,7 @@ def _shot(driver, name):
     driver.save_screenshot(str(SCREENSHOTS / name))
 
 
-def test_reconciler_works_the_queue(driver, live_server, make_user, make_claim):
+def test_reconciler_works_the_queue(driver, live_server, make_user, make_claim, bank_verify):
     import datetime as dt
 
     from django.utils import timezone
@@ -109,23 +109,21 @@ def test_reconciler_works_the_queue(driver, live_server, make_user, make_claim):
     reconciler = make_user("reconciler", is_staff=True, full_name="Rita Reconciliadora")
     now = timezone.now()
     first = make_claim(
-        created_at=now - dt.timedelta(days=2),
-        customer_full_name="Ana Pérez",
-        status_reason="Amount differs: the bank shows 150.00, the claim says 150.25.",
-        banesco_payload={
-            "httpStatus": {"statusCode": "200", "statusDesc": "OK"},
-            "dataResponse": {
-                "transactionDetail": [
-                    {
-                        "referenceNumber": "123456",
-                        "amount": "150.00",
-                        "trnType": "CR",
-                        "trnDate": "2025-01-15",
-                    }
-                ]
-            },
-        },
+        status="IN_PROGRESS", created_at=now - dt.timedelta(days=2), customer_full_name="Ana Pérez"
     )
+    bank_verify(
+        first,
+        seed_demo=False,
+        payments=[
+            {
+                "reference": first.reference,
+                "amount": "150.00",
+                "phone": "584141234567",
+                "source_bank_id": "0102",
+            }
+        ],
+    )
+    assert first.status == "TO_REVIEW" and first.status_reason_code == "AMOUNT_MISMATCH"
     second = make_claim(created_at=now - dt.timedelta(days=1), customer_full_name="Luis Gómez")
     third = make_claim(created_at=now - dt.timedelta(hours=3), customer_full_name="Carla Díaz")
     make_claim(status="COMPLETED")
@@ -196,3 +194,26 @@ def test_auditor_sees_no_decision_buttons(driver, live_server, make_user, make_c
     driver.find_element(By.ID, "content-main")
     assert _absent(driver, By.ID, "decision-buttons")
     assert _absent(driver, By.ID, "decide-approve")
+
+
+def test_demo_amount_mismatch_shows_the_bank_row(driver, live_server, settings):
+    """`make run`'s demo claim, verified for real through the in-process sandbox: the explanation
+    panel shows the bank row's amount (99.99) and reference, not "No transaction rows"."""
+    from django.core.management import call_command
+    from selenium.webdriver.common.by import By
+
+    from banking.sandbox.state import default_state
+    from transactions.models import Transaction
+
+    settings.VERIFY_ON_CREATE = True
+    default_state().reset()
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    claim = Transaction.objects.get(transaction_id="demo-amount-mismatch")
+    assert claim.status == "TO_REVIEW" and claim.status_reason_code == "AMOUNT_MISMATCH"
+
+    _login(driver, live_server, "reconciler@demo.areamedica.test", password="demo-reconciler-2026")
+    driver.get(live_server.url + reverse("admin:transactions_transaction_change", args=[claim.pk]))
+    panel = driver.find_element(By.CSS_SELECTOR, "table.bank-rows").text
+    _shot(driver, "bank-answer-demo-amount-mismatch.png")
+    assert "99.99" in panel and "011122233344" in panel
+    assert "No transaction rows" not in driver.find_element(By.TAG_NAME, "body").text

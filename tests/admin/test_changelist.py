@@ -157,45 +157,38 @@ def test_change_page_queries_are_bounded(reconciler_user, make_claim, make_user,
     assert response.content.decode().count("transaction.status_changed") == 12
 
 
-def test_change_page_explains_the_bank_answer(reconciler_user, make_claim, login):
-    payload = {
-        "httpStatus": {"statusCode": "200", "statusDesc": "OK"},
-        "dataResponse": {
-            "transactionDetail": [
-                {
-                    "referenceNumber": "900000000777",
-                    "amount": "150.25",
-                    "trnType": "CR",
-                    "trnDate": "2025-01-15",
-                },
-                {
-                    "referenceNumber": "900000000777",
-                    "amount": "99.00",
-                    "trnType": "CR",
-                    "trnDate": "2025-01-15",
-                },
-                {"referenceNumber": "<script>alert(1)</script>", "amount": "150.25", "trnType": "DB"},
-            ]
-        },
-    }
-    claim = make_claim(
-        reference="900000000777",
-        banesco_payload=payload,
-        status_reason="Several candidate bank movements (2).",
+def test_change_page_explains_the_bank_answer(reconciler_user, make_claim, login, bank_verify):
+    claim = make_claim(status="IN_PROGRESS", reference="900000000777")
+    payer = {"phone": "584141234567", "source_bank_id": "0102"}
+    outcome = bank_verify(
+        claim,
+        seed_demo=False,
+        payments=[
+            {"reference": "900000000777", "amount": "150.25", **payer},
+            {"reference": "900000000777", "amount": "99.00", **payer},
+            {
+                "reference": "900000000777",
+                "amount": "150.25",
+                "trn_type": "DB",
+                "concept": "<script>alert(1)</script>",
+                **payer,
+            },
+        ],
     )
+    assert outcome.status_after == "TO_REVIEW" and claim.status_reason_code == "DEBIT"
     html = (
         login(reconciler_user)
         .get(reverse("admin:transactions_transaction_change", args=[claim.pk]))
         .content.decode()
     )
-    assert "Several candidate bank movements (2)." in html
+    assert "debit movement" in html
     assert "3 candidate rows" in html
-    assert "matches (credit, same amount)" in html
-    assert "different amount" in html
+    assert "supports the claim" in html
+    assert "different amount" in html and "99.00" in html
     assert "not a credit" in html
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
-    assert "&quot;statusCode&quot;: &quot;200&quot;" in html  # pretty-printed JSON, escaped
+    assert "&quot;statusCode&quot;: &quot;200&quot;" in html  # the raw body, pretty-printed and escaped
 
 
 def test_dashboard_counts(reconciler_user, make_claim, make_user, login, settings):

@@ -66,6 +66,12 @@ class SandboxProcess:
         r.raise_for_status()
         return r.json()
 
+    def requests(self) -> list[dict]:
+        """The `transaction` blocks the sandbox received, oldest first."""
+        r = requests.get(f"{self.url}/__sandbox__/requests", timeout=5)
+        r.raise_for_status()
+        return r.json()
+
     def reset(self, *, seed_demo: bool = True) -> dict:
         return self._post("reset", {"seed_demo": seed_demo})
 

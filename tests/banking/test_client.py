@@ -62,21 +62,34 @@ def test_envelope_transfer_mode_has_account_and_no_dates(qa_config):
     assert env["device"]["type"] and env["securityAuth"] == {"sessionId": ""}
 
 
-def test_query_for_claim_modes():
-    class C:
-        bank, reference, payer_bank_code = "MOBILE_TRANSFER", "000012345678901", "0102"
-        customer_phone, payment_date = "04141234567", date(2025, 1, 10)
-
-    q = LookupQuery.for_claim(C)
-    assert (q.mode, q.reference, q.phone, q.start_date) == (
-        "mobile",
-        "678901",
-        "584141234567",
-        date(2025, 1, 10),
+def test_query_build_modes_send_only_their_fields(qa_config):
+    day = date(2025, 1, 10)
+    mobile = LookupQuery.build(
+        mode="mobile", reference="000012345678901", bank_id="0102", phone="04141234567", start_date=day
     )
-    C.bank, C.payer_bank_code = "BANESCO", "0134"
-    q = LookupQuery.for_claim(C)
-    assert (q.mode, q.reference, q.phone, q.start_date) == ("transfer", "000012345678901", "", None)
+    assert mobile.fields(qa_config) == {
+        "referenceNumber": "678901",
+        "phoneNum": "584141234567",
+        "bankId": "0102",
+        "startDt": "2025-01-10",
+    }
+    transfer = LookupQuery.build(
+        mode="transfer", reference="000012345678901", bank_id="0105", phone="04141234567", start_date=day
+    )
+    assert transfer.fields(qa_config) == {
+        "referenceNumber": "000012345678901",
+        "accountId": "01340000000000000001",
+        "bankId": "0134",
+    }
+    interbank = LookupQuery.build(
+        mode="interbank", reference="000012345678901", bank_id="0105", phone="04141234567", start_date=day
+    )
+    assert interbank.fields(qa_config) == {
+        "referenceNumber": "678901",
+        "accountId": "01340000000000000001",
+        "bankId": "0105",
+        "startDt": "2025-01-10",
+    }
 
 
 # -- token -------------------------------------------------------------------------------------
@@ -430,3 +443,84 @@ def test_metrics_count_lookups_and_token_refreshes(client):
     client.lookup(MOBILE_Q)
     assert value(metrics.LOOKUPS, outcome="found", code="200") == before_found + 1
     assert value(metrics.TOKEN_REFRESHES, outcome="ok") == before_token + 1
+
+
+# -- configuration faults are loud (issue 12) --------------------------------------------------
+@responses.activate
+def test_wrong_lookup_path_is_one_call_and_an_error_naming_the_setting(client, caplog):
+    token_ok(responses)
+    responses.post(LOOKUP_URL, body="404 No Mapping Rule matched", status=404, content_type="text/plain")
+    result = client.lookup(MOBILE_Q)
+    assert isinstance(result, PermanentFailure) and result.attempts == 1
+    assert result.config_fault == "BANESCO_API_BASE_URL / BANESCO_LOOKUP_PATH"
+    assert len([c for c in responses.calls if c.request.url == LOOKUP_URL]) == 1
+
+
+@responses.activate
+def test_wrong_token_path_names_the_token_settings(client):
+    responses.post(TOKEN_URL, body="404 No Mapping Rule matched", status=404, content_type="text/plain")
+    result = client.lookup(MOBILE_Q)
+    assert isinstance(result, PermanentFailure)
+    assert result.config_fault == "BANESCO_AUTH_BASE_URL / BANESCO_REALM / BANESCO_TOKEN_URL"
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_unauthorized_client_names_the_grant_type(client):
+    responses.post(
+        TOKEN_URL,
+        status=400,
+        json={"error": "unauthorized_client", "error_description": "Client not enabled"},
+    )
+    result = client.lookup(MOBILE_Q)
+    assert isinstance(result, PermanentFailure) and result.config_fault == "BANESCO_GRANT_TYPE"
+
+
+@responses.activate
+@pytest.mark.parametrize("status", [401, 403])
+def test_401_or_403_refreshes_once_then_succeeds(client, status):
+    """QA answers a stale token with 401, production with 403: one refresh, one retry."""
+    token_ok(responses, "old")
+    token_ok(responses, "new")
+    responses.post(LOOKUP_URL, status=status, json={"error": "invalid_token"})
+    responses.post(LOOKUP_URL, json=FOUND)
+    result = client.lookup(MOBILE_Q)
+    assert isinstance(result, Found)
+    bearers = [c.request.headers.get("Authorization") for c in responses.calls if c.request.url == LOOKUP_URL]
+    assert bearers == ["Bearer old", "Bearer new"]
+
+
+@responses.activate
+@pytest.mark.parametrize("status", [401, 403])
+def test_401_or_403_after_the_refresh_is_a_credentials_fault(client, status):
+    token_ok(responses, "old")
+    token_ok(responses, "new")
+    responses.post(LOOKUP_URL, status=status, body="Forbidden", content_type="text/plain")
+    result = client.lookup(MOBILE_Q)
+    assert isinstance(result, PermanentFailure)
+    assert result.config_fault == "BANESCO_CLIENT_ID / BANESCO_CLIENT_SECRET"
+    assert len([c for c in responses.calls if c.request.url == LOOKUP_URL]) == 2
+
+
+@responses.activate
+def test_reference_answered_without_leading_zeros_is_kept_as_sent(client):
+    token_ok(responses)
+    responses.post(
+        LOOKUP_URL,
+        json={
+            "httpStatus": {"statusCode": 200, "statusDesc": "OK"},
+            "dataResponse": {
+                "transactionDetail": [{"referenceNumber": 150496, "amount": 10, "trnType": "CR"}]
+            },
+        },
+    )
+    result = client.lookup(TRANSFER_Q)
+    assert isinstance(result, Found) and result.rows[0].reference == "150496"
+
+
+def test_ca_bundle_is_used_and_verification_is_never_off(qa_config, tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert BanescoClient(qa_config).session.verify is True
+    assert BanescoClient(qa_config.replace(ca_bundle=str(bundle))).session.verify == str(bundle)
+    assert qa_config.replace(ca_bundle=str(tmp_path / "missing.pem")).problems()

@@ -117,3 +117,35 @@ def test_banesco_check_prints_round_trip_without_secrets():
     text = out.getvalue()
     assert "token:       OK" in text and "answer:      found" in text
     assert "sandbox-secret" not in text and "584141234567" not in text
+
+
+@pytest.mark.parametrize(
+    ("args", "mode", "sent"),
+    [
+        (["--mobile"], "mobile", '"phoneNum"'),
+        (["--transfer", "--reference", "987654321012"], "transfer", '"referenceNumber": "987654321012"'),
+        (
+            ["--interbank", "--reference", "000444555666", "--bank-id", "0105"],
+            "interbank",
+            '"bankId": "0105"',
+        ),
+    ],
+)
+def test_banesco_check_one_flag_per_mode(args, mode, sent):
+    from banking.sandbox.state import default_state
+
+    default_state().reset()
+    out = StringIO()
+    call_command("banesco_check", *args, stdout=out)
+    text = out.getvalue()
+    assert f"mode:        {mode}" in text and sent in text and "answer:      found" in text
+
+
+def test_banesco_check_reports_a_configuration_fault():
+    from banking.sandbox.state import default_state
+
+    default_state().reset()
+    settings_banesco = {**_current(), "LOOKUP_PATH": "/financial-account/transactions"}
+    with override_settings(BANESCO=settings_banesco), pytest.raises(CommandError) as err:
+        call_command("banesco_check", "--mobile", stdout=StringIO())
+    assert "configuration fault" in str(err.value) and "BANESCO_LOOKUP_PATH" in str(err.value)

@@ -72,6 +72,7 @@ def test_claim_completed(http_sandbox, http_client, make_claim):
 
 @pytest.mark.django_db
 def test_transfer_completed_production_flavour_path(http_sandbox, http_config, make_claim):
+    http_sandbox.set(flavour="production")
     client = BanescoClient(
         http_config.replace(lookup_path="/financial-account/transactions", realm="realm-api-prd")
     )
@@ -94,8 +95,11 @@ def test_amount_mismatch_to_review(http_sandbox, http_client, make_claim):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("flavour", ["qa", "production"])
-def test_not_found_in_progress_then_to_review_after_window(http_sandbox, http_client, make_claim, flavour):
+def test_not_found_in_progress_then_to_review_after_window(http_sandbox, http_config, make_claim, flavour):
     http_sandbox.set(flavour=flavour)
+    if flavour == "production":
+        http_config = http_config.replace(lookup_path="/financial-account/transactions")
+    http_client = BanescoClient(http_config)
     claim = make_claim(reference="444000444000", **CLAIM)
     outcome = services.verify_claim(claim_id=claim.pk, client=http_client)
     claim.refresh_from_db()

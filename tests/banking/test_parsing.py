@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from banking.parsing import normalise_bank_id, parse_amount, parse_response
+from banking.parsing import decode_body, normalise_bank_id, parse_amount, parse_body, parse_response
 from banking.results import Found, NotFound, PermanentFailure, RetryableFailure
 
 
@@ -143,3 +143,17 @@ def test_body_is_read_before_http_status():
 def test_unknown_code_with_4xx_is_permanent():
     result = parse_response(400, body("XYZ99", "?"))
     assert isinstance(result, PermanentFailure) and result.code == "XYZ99"
+
+
+def test_plain_text_404_is_a_configuration_fault_naming_the_setting():
+    result = parse_response(404, "404 No Mapping Rule matched")
+    assert isinstance(result, PermanentFailure) and result.code == "HTTP404"
+    assert result.config_fault == "BANESCO_API_BASE_URL / BANESCO_LOOKUP_PATH"
+    assert result.raw == "404 No Mapping Rule matched"
+
+
+def test_a_stored_body_parses_to_the_same_result():
+    text = body("200", rows=[{"referenceNumber": "150496", "amount": 10, "trnType": "CR"}])
+    stored = decode_body(text)
+    assert parse_body(200, stored) == parse_response(200, text)
+    assert parse_body(404, decode_body("404 No Mapping Rule matched")).config_fault

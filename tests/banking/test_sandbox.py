@@ -95,22 +95,85 @@ def test_wrong_realm_401(http):
     assert r.status_code == 401
 
 
-def test_lookup_needs_a_valid_token(http):
-    assert lookup(http, mobile_tx(), bearer="forged").status_code == 401
+PATHS = {"qa": QA_LOOKUP, "production": PRD_LOOKUP}
+ACCOUNT = "01340000000000000001"
 
 
-@pytest.mark.parametrize("url", [QA_LOOKUP, PRD_LOOKUP])
-def test_mobile_search_found_on_both_paths(http, url, state):
-    r = lookup(http, mobile_tx(), url=url)
+@pytest.mark.parametrize(("flavour", "status"), [("qa", 401), ("production", 403)])
+def test_bad_token_is_401_in_qa_and_403_in_production(http, state, flavour, status):
+    state.flavour = flavour
+    assert lookup(http, mobile_tx(), url=PATHS[flavour], bearer="forged").status_code == status
+
+
+@pytest.mark.parametrize("flavour", ["qa", "production"])
+def test_mobile_search_found_on_the_flavours_path(http, flavour, state):
+    state.flavour = flavour
+    r = lookup(http, mobile_tx(), url=PATHS[flavour])
     assert r.status_code == 200
     rows = r.json()["dataResponse"]["transactionDetail"]
     assert [row["referenceNumber"] for row in rows] == ["012345678901"]
     assert state.lookups_by_reference["678901"] == 1
 
 
-def test_transfer_search(http):
-    tx = {"referenceNumber": "987654321012", "accountId": "01340000000000000001", "bankId": "0134"}
-    assert lookup(http, tx).json()["httpStatus"]["statusCode"] == "200"
+@pytest.mark.parametrize(("flavour", "wrong"), [("production", QA_LOOKUP), ("qa", PRD_LOOKUP)])
+def test_the_other_path_is_the_gateways_plain_text_404(http, state, flavour, wrong):
+    state.flavour = flavour
+    r = lookup(http, mobile_tx(), url=wrong)
+    assert r.status_code == 404 and r.text == "404 No Mapping Rule matched"
+    assert r.headers["Content-Type"] == "text/plain"
+
+
+@pytest.mark.parametrize("reference", ["987654321012", "654321012", "0000987654321012"])
+def test_transfer_search_by_full_reference_or_tail(http, reference):
+    tx = {"referenceNumber": reference, "accountId": ACCOUNT, "bankId": "0134"}
+    body = lookup(http, tx).json()
+    assert body["httpStatus"]["statusCode"] == "200"
+    assert [r["referenceNumber"] for r in body["dataResponse"]["transactionDetail"]] == ["987654321012"]
+
+
+def test_transfer_rows_come_back_without_leading_zeros(http, state):
+    state.add_payment(reference="00000150496", amount="10.00", mode="transfer", source_bank_id="0134")
+    for reference in ("00000150496", "150496"):
+        tx = {"referenceNumber": reference, "accountId": ACCOUNT, "bankId": "0134"}
+        rows = lookup(http, tx).json()["dataResponse"]["transactionDetail"]
+        assert [r["referenceNumber"] for r in rows] == ["150496"]
+
+
+def test_interbank_search_by_tail_account_bank_and_date(http):
+    tx = {
+        "referenceNumber": "555666",
+        "accountId": ACCOUNT,
+        "bankId": "0105",
+        "startDt": caracas_today().isoformat(),
+    }
+    rows = lookup(http, tx).json()["dataResponse"]["transactionDetail"]
+    assert [(r["referenceNumber"], r["sourceBankId"]) for r in rows] == [("444555666", "0105")]
+    # Without the date it is the Banesco→Banesco shape with a foreign bank: nothing found.
+    del tx["startDt"]
+    assert lookup(http, tx).json()["httpStatus"]["statusCode"] == "70001"
+
+
+def test_masked_account_id_is_http_400(http):
+    tx = {"referenceNumber": "987654321012", "accountId": "0134************0001", "bankId": "0134"}
+    assert lookup(http, tx).status_code == 400
+
+
+@pytest.mark.parametrize(("quirk", "key", "value"), [("other_currency", "currencyCode", "USD")])
+def test_row_faults_answer_rows_that_are_not_the_payment(http, state, quirk, key, value):
+    state.set_fault(quirk)
+    row = lookup(http, mobile_tx()).json()["dataResponse"]["transactionDetail"][0]
+    assert row[key] == value
+
+
+def test_other_reference_fault(http, state):
+    state.set_fault("other_reference")
+    row = lookup(http, mobile_tx()).json()["dataResponse"]["transactionDetail"][0]
+    assert row["referenceNumber"] != "012345678901" and not row["referenceNumber"].endswith("678901")
+
+
+def test_requests_are_recorded_for_assertions(http, state):
+    lookup(http, mobile_tx())
+    assert state.requests() == [mobile_tx()]
 
 
 @pytest.mark.parametrize(
@@ -140,7 +203,7 @@ def test_field_outside_the_mode_gives_70001(http, tx):
 @pytest.mark.parametrize(("flavour", "status"), [("qa", 200), ("production", 400)])
 def test_70001_http_status_by_flavour(http, state, flavour, status):
     state.flavour = flavour
-    r = lookup(http, {**mobile_tx(), "referenceNumber": "000000"})
+    r = lookup(http, {**mobile_tx(), "referenceNumber": "000000"}, url=PATHS[flavour])
     assert r.status_code == status and r.json()["httpStatus"]["statusCode"] == "70001"
 
 
@@ -213,6 +276,6 @@ def test_control_endpoint(state):
     assert json.loads(r.body)["faults"] == {"5xx": 2} and state.latency_ms == 5
     assert handle(state, "POST", "/__sandbox__/faults", {}, json.dumps({"fault": "nope"})).status == 400
     counters = json.loads(handle(state, "GET", "/__sandbox__/counters", {}, b"").body)
-    assert counters["payments"] == 7
+    assert counters["payments"] == 10
     handle(state, "POST", "/__sandbox__/reset", {}, b"{}")
-    assert state.faults == {} and len(state.payments) == 6
+    assert state.faults == {} and len(state.payments) == 9

@@ -156,33 +156,33 @@ def test_rate_limit_is_per_user(auth_client, make_user, api_payload, settings):
 # --- read / isolation -----------------------------------------------------------------------
 
 
-def test_retrieve_own_claim_with_sanitised_bank_details(client_api, make_claim):
+def test_retrieve_own_claim_with_sanitised_bank_details(client_api, make_claim, bank_verify):
     claim = make_claim()
-    Transaction.objects.filter(pk=claim.pk).update(
-        banesco_payload={
-            "httpStatus": {"statusCode": "200", "statusDesc": "OK"},
-            "access_token": "secret-token",
-            "dataResponse": {
-                "transactionDetail": [
-                    {
-                        "referenceNumber": " 001234 ",
-                        "amount": 100,
-                        "trnType": "CR",
-                        "accountId": "0134****1234",
-                        "customerIdBen": "V12345678",
-                    }
-                ]
-            },
-        }
+    bank_verify(
+        claim,
+        payments=[
+            {
+                "reference": claim.reference,
+                "amount": str(claim.amount),
+                "phone": "58" + claim.customer_phone[1:],
+                "source_bank_id": claim.payer_bank_code,
+                "trn_date": claim.payment_date,
+            }
+        ],
+        faults=["space_padded", "amount_string"],
     )
+    assert claim.status == "COMPLETED" and claim.decided_lookup.body["dataResponse"]
     r = client_api.get(detail(claim.transaction_id))
     assert r.status_code == 200
-    details = r.json()["banesco_details"]
+    body = r.json()
+    details = body["banesco_details"]
     assert details["status_code"] == "200"
     (row,) = details["movements"]
-    assert row["reference_number"] == "001234" and row["amount"] == "100" and row["trn_type"] == "CR"
-    assert "secret-token" not in r.content.decode()
-    assert "customerIdBen" not in r.content.decode()
+    assert row["reference_number"] == claim.reference and row["amount"] == str(claim.amount)
+    assert row["trn_type"] == "CR" and row["supports_claim"] is True and row["verdict"] == ""
+    assert body["bank_amount"] == str(claim.amount) and body["status_reason_code"] == "VERIFIED"
+    # Whitelisted: the beneficiary id the bank adds to each row is not shown.
+    assert "customerIdBen" not in r.content.decode() and "J000000001" not in r.content.decode()
 
 
 def test_other_clients_claim_is_404_on_every_route(auth_client, make_user, make_claim):

@@ -62,7 +62,9 @@ def test_cancel_racing_bank_verification(client_user):
             expected_status=Status.IN_PROGRESS,
             to_status=Status.COMPLETED,
             reason="matched",
-            bank_payload=None,
+            reason_code="",
+            lookup=None,
+            bank_amount=None,
             next_verification_at=None,
         ),
     ]

@@ -238,12 +238,13 @@ def test_record_verification_unchanged_status_writes_verified_event(make_claim):
         expected_status=S.IN_PROGRESS,
         to_status=S.IN_PROGRESS,
         reason="70001: not found yet",
-        bank_payload={"httpStatus": {"statusCode": "70001"}},
+        reason_code="",
+        lookup=None,
+        bank_amount=None,
         next_verification_at=nxt,
     )
     assert out.verification_attempts == 1 and out.last_verified_at is not None
     assert out.next_verification_at == nxt and out.status_reason == "70001: not found yet"
-    assert out.banesco_payload == {"httpStatus": {"statusCode": "70001"}}
     assert events(claim, "transaction.verified").count() == 1
     assert not events(claim, "transaction.status_changed").exists()
 
@@ -255,7 +256,9 @@ def test_record_verification_changed_status_writes_one_status_event(make_claim):
         expected_status=S.IN_PROGRESS,
         to_status=S.COMPLETED,
         reason="matched",
-        bank_payload={"dataResponse": {}},
+        reason_code="",
+        lookup=None,
+        bank_amount=None,
         next_verification_at=None,
     )
     assert out.status == S.COMPLETED and out.verification_attempts == 1
@@ -272,7 +275,9 @@ def test_record_verification_conflict_when_status_moved(make_claim):
             expected_status=S.IN_PROGRESS,
             to_status=S.COMPLETED,
             reason="matched",
-            bank_payload=None,
+            reason_code="",
+            lookup=None,
+            bank_amount=None,
             next_verification_at=None,
         )
     claim.refresh_from_db()

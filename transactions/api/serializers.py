@@ -10,7 +10,8 @@ from rest_framework import serializers
 
 from transactions import validators
 from transactions.banks import bank_name
-from transactions.models import Bank, Status, TransactionType
+from transactions.evidence import bank_evidence, details_dict
+from transactions.models import Bank, ReasonCode, Status, TransactionType
 
 
 class NormalizedField(serializers.Field):
@@ -131,9 +132,21 @@ class ClaimCreateInputSerializer(StrictSerializer):
         choices=TransactionType.choices, required=False, default=TransactionType.TRANSACTION
     )
     reference = ReferenceField()
-    amount = AmountField()
-    payment_date = PaymentDateField()
-    payer_bank_code = BankCodeField()
+    amount = AmountField(
+        required=False,
+        allow_null=True,
+        help_text="Optional: absent, the bank tells the amount (`bank_amount`); given, it must equal it.",
+    )
+    payment_date = PaymentDateField(
+        required=False,
+        allow_null=True,
+        help_text="Required for pago móvil and interbank transfers; not used for Banesco→Banesco.",
+    )
+    payer_bank_code = BankCodeField(
+        required=False,
+        allow_null=True,
+        help_text="Required for pago móvil; defaults to 0134 (Banesco→Banesco) for BANESCO.",
+    )
     customer = CustomerInputSerializer()
     metadata = MetadataField(required=False, default=dict)
 
@@ -173,6 +186,8 @@ class BanescoMovementSerializer(serializers.Serializer):
     source_bank_id = serializers.CharField(allow_null=True)
     dest_bank_id = serializers.CharField(allow_null=True)
     concept = serializers.CharField(allow_null=True)
+    supports_claim = serializers.BooleanField(help_text="This row alone would verify the claim.")
+    verdict = serializers.CharField(help_text="Empty when the row supports the claim, else what differs.")
 
 
 class BanescoDetailsSerializer(serializers.Serializer):
@@ -181,61 +196,21 @@ class BanescoDetailsSerializer(serializers.Serializer):
     movements = BanescoMovementSerializer(many=True)
 
 
-_MOVEMENT_FIELDS = {
-    "referenceNumber": "reference_number",
-    "amount": "amount",
-    "currencyCode": "currency_code",
-    "accountId": "account_id",
-    "trnDate": "trn_date",
-    "trnTime": "trn_time",
-    "trnType": "trn_type",
-    "sourceBankId": "source_bank_id",
-    "destBankId": "dest_bank_id",
-    "concept": "concept",
-}
-
-
-def _clean(value):
-    if value is None:
-        return None
-    return str(value).strip()
-
-
-def sanitize_banesco_payload(payload) -> dict | None:
-    """A whitelisted view of the bank's last answer: status and movement rows, nothing else.
-
-    Accepts the raw Banesco answer or a wrapper holding it under `response`/`raw`.
-    """
-    if not isinstance(payload, dict):
-        return None
-    for key in ("response", "raw", "body"):
-        if isinstance(payload.get(key), dict) and "dataResponse" not in payload:
-            payload = payload[key]
-            break
-    status = payload.get("httpStatus") if isinstance(payload.get("httpStatus"), dict) else {}
-    code = status.get("statusCode", payload.get("statusCode"))
-    desc = status.get("statusDesc", payload.get("statusDesc"))
-    data = payload.get("dataResponse") if isinstance(payload.get("dataResponse"), dict) else {}
-    rows = data.get("transactionDetail") or []
-    if isinstance(rows, dict):
-        rows = [rows]
-    movements = [
-        {ours: _clean(row.get(theirs)) for theirs, ours in _MOVEMENT_FIELDS.items()}
-        for row in rows
-        if isinstance(row, dict)
-    ]
-    return {"status_code": _clean(code), "status_desc": _clean(desc), "movements": movements}
-
-
 class ClaimOutputSerializer(serializers.Serializer):
     transaction_id = serializers.CharField()
     status = serializers.ChoiceField(choices=Status.choices)
     status_reason = serializers.CharField()
+    status_reason_code = serializers.ChoiceField(
+        choices=[("", ""), *ReasonCode.choices], help_text="Why the last automatic decision was taken."
+    )
     bank = serializers.ChoiceField(choices=Bank.choices)
     transaction_type = serializers.ChoiceField(choices=TransactionType.choices)
     reference = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    payment_date = serializers.DateField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    bank_amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, allow_null=True, help_text="The amount the bank reported."
+    )
+    payment_date = serializers.DateField(allow_null=True)
     payer_bank_code = serializers.CharField()
     payer_bank_name = serializers.SerializerMethodField()
     customer = CustomerOutputSerializer(source="*")
@@ -252,7 +227,7 @@ class ClaimOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(BanescoDetailsSerializer(allow_null=True))
     def get_banesco_details(self, obj):
-        return sanitize_banesco_payload(obj.banesco_payload)
+        return details_dict(bank_evidence(obj))
 
     def to_representation(self, obj):
         """The declared fields' output, built directly (same keys, order and values).
@@ -266,11 +241,13 @@ class ClaimOutputSerializer(serializers.Serializer):
             "transaction_id": str(obj.transaction_id),
             "status": str(obj.status),
             "status_reason": str(obj.status_reason),
+            "status_reason_code": str(obj.status_reason_code),
             "bank": str(obj.bank),
             "transaction_type": str(obj.transaction_type),
             "reference": str(obj.reference),
-            "amount": _AMOUNT.to_representation(obj.amount),
-            "payment_date": obj.payment_date.isoformat(),
+            "amount": _amount(obj.amount),
+            "bank_amount": _amount(obj.bank_amount),
+            "payment_date": obj.payment_date.isoformat() if obj.payment_date else None,
             "payer_bank_code": str(obj.payer_bank_code),
             "payer_bank_name": self.get_payer_bank_name(obj),
             "customer": {
@@ -291,6 +268,10 @@ class ClaimOutputSerializer(serializers.Serializer):
 
 # Shared, stateless field instance for ClaimOutputSerializer.to_representation.
 _AMOUNT = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+def _amount(value):
+    return None if value is None else _AMOUNT.to_representation(value)
 
 
 def _iso_datetime_in(tz):
