@@ -18,6 +18,7 @@ class Evidence:
     result: LookupResult
     rows: tuple[BankRow, ...]
     verdicts: tuple[str, ...]  # per row: "" supports the claim, else a ReasonCode
+    row: BankRow | None = None  # the supporting row, or the one closest candidate (matching.Match)
 
     @property
     def status_code(self) -> str:
@@ -36,7 +37,7 @@ def bank_evidence(claim) -> Evidence | None:
     result = lookup.result()
     rows = tuple(getattr(result, "rows", ()))
     match = match_rows(rows, reference=claim.reference, amount=claim.amount)
-    return Evidence(result=result, rows=rows, verdicts=match.verdicts)
+    return Evidence(result=result, rows=rows, verdicts=match.verdicts, row=match.row)
 
 
 def movement_dict(row: BankRow, verdict: str) -> dict:

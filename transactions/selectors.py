@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from banking.parsing import parse_response
-from banking.results import BankRow, Found
+from banking.results import BankRow
 from config.errors import NotFound
+from transactions.evidence import bank_evidence
 from transactions.models import Transaction
 from transactions.validators import CARACAS
 
@@ -53,18 +52,12 @@ def claim_for_reference(*, user, reference: str, transaction_type: str) -> Trans
 
 
 def claim_bank_row(*, claim: Transaction) -> BankRow | None:
-    """The bank's movement that matches the claim, read from the answer stored with its last
-    verification (`banesco_payload`) by banking.parsing: the one credit movement of that answer;
-    None before any answer, for not-found and failed look-ups, and when the answer held no credit
-    or several (the reconcilers' cases)."""
-    payload = claim.banesco_payload
-    if not isinstance(payload, dict) or not isinstance(payload.get("body"), dict):
-        return None
-    result = parse_response(int(payload.get("http_status") or 200), json.dumps(payload["body"]))
-    if not isinstance(result, Found):
-        return None
-    credits = [row for row in result.rows if row.is_credit]
-    return credits[0] if len(credits) == 1 else None
+    """The bank's movement for the claim, from the deciding look-up parsed once
+    (`transactions.evidence`): the supporting row, or the one closest candidate (e.g. the row whose
+    amount differs); None before any answer, for not-found and failed look-ups, and when several
+    rows are candidates (the reconcilers' cases)."""
+    evidence = bank_evidence(claim)
+    return None if evidence is None else evidence.row
 
 
 def claim_events(*, claim: Transaction):
