@@ -84,3 +84,31 @@ def exclude_manager_profile(endpoints):
 def only_manager_profile(endpoints):
     """PREPROCESSING_HOOK of /api/manager/schema/: the manager UI's profile only."""
     return [e for e in endpoints if e[0].startswith(MANAGER_PROFILE_PREFIX)]
+
+
+# --- the manager UI's profile: the envelope plus a top-level `message`; validation is 422 -------
+
+
+class ManagerErrorSerializer(serializers.Serializer):
+    """The envelope with its message repeated at the top level (the manager UI reads `message`)."""
+
+    message = serializers.CharField(help_text="Same as `error.message`.")
+    error = ErrorBodySerializer()
+
+    class Meta:
+        ref_name = "ManagerError"
+
+
+_MANAGER_DESCRIPTIONS = {
+    **{status: desc for status, (desc, _example) in _DESCRIPTIONS.items()},
+    400: "The body is not JSON (`parse_error`)",
+    422: "Invalid input (`validation_error`, details: `fields`)",
+}
+
+
+def manager_error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """The manager profile's error responses for the given statuses."""
+    return {
+        s: OpenApiResponse(response=ManagerErrorSerializer, description=_MANAGER_DESCRIPTIONS[s])
+        for s in statuses
+    }

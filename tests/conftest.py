@@ -7,6 +7,15 @@ from accounts.roles import ADMIN, AUDITOR, CLIENT, RECONCILER
 PASSWORD = "Test-pass-123!"
 
 
+def expires_in_matches(expires_in: int, access: str) -> bool:
+    """`expires_in` of a token answer agrees with the access token's own exp - iat (exp counts from
+    the refresh token's creation, iat from the access token's, both in whole seconds: within 1 s)."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = AccessToken(access)
+    return 0 <= expires_in - (int(token["exp"]) - int(token["iat"])) <= 1
+
+
 @pytest.fixture
 def make_user(db):
     from accounts.models import User

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import ADMIN
 from audit import actions
 from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from config.ratelimit import enforce_rate
 from transactions import validators
 from transactions.models import Status, Transaction
 
@@ -94,6 +95,20 @@ def _status_label(status: str) -> str:
 
 
 # --- create -----------------------------------------------------------------------------------
+
+CREATE_RATE_GROUP = "transactions.claim_create"
+
+
+def claim_create_rate_limit(*, request) -> None:
+    """Count one claim submission of the request's user (`CLAIM_CREATE_RATE`); 429 when over.
+    Every API profile that creates claims calls it before `create_claim`. An API limit: fails
+    open when the rate-limit cache is down (config.ratelimit)."""
+    enforce_rate(
+        group=CREATE_RATE_GROUP,
+        key=str(request.user.pk),
+        rate=settings.CLAIM_CREATE_RATE,
+        message=_("Too many payment claims submitted; try again later."),
+    )
 
 
 def create_claim(*, data: dict, actor) -> tuple[Transaction, bool]:

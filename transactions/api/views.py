@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.ratelimit import enforce_rate
 from transactions import selectors, services
 from transactions.api import openapi
 from transactions.api.filters import TransactionFilter
@@ -25,8 +22,6 @@ from transactions.api.serializers import (
 from transactions.models import VERIFIABLE_STATUSES
 
 logger = logging.getLogger(__name__)
-
-CREATE_RATE_GROUP = "transactions.claim_create"
 
 CREATE_EXAMPLE = {
     "transaction_id": "portal-000123",
@@ -163,22 +158,13 @@ class TransactionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         tags=["transactions"],
     )
     def create(self, request, *args, **kwargs):
-        self._check_create_rate(request)
+        services.claim_create_rate_limit(request=request)
         serializer = ClaimCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         claim, created = services.create_claim(data=serializer.to_service_data(), actor=request.user)
         return Response(
             ClaimOutputSerializer(claim).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
-
-    def _check_create_rate(self, request) -> None:
-        # API limit: fails open when the rate-limit cache is down (config.ratelimit).
-        enforce_rate(
-            group=CREATE_RATE_GROUP,
-            key=str(request.user.pk),
-            rate=settings.CLAIM_CREATE_RATE,
-            message=_("Too many payment claims submitted; try again later."),
         )
 
     # --- retrieve ---------------------------------------------------------------------------

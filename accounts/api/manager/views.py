@@ -18,7 +18,7 @@ from accounts.api.manager.serializers import (
 )
 from accounts.api.views import BEARER_CHALLENGE
 from config.exceptions import ManagerProfileErrorsMixin
-from config.openapi import error_responses
+from config.openapi import manager_error_responses
 
 TAGS = ["manager auth"]
 
@@ -39,7 +39,7 @@ class ManagerLoginView(_PublicView):
             "Rate limited exactly like `/api/v1/auth/token/`. A failure carries a top-level `message`."
         ),
         request=ManagerLoginInputSerializer,
-        responses={200: ManagerTokenOutputSerializer, **error_responses(401, 429)},
+        responses={200: ManagerTokenOutputSerializer, **manager_error_responses(400, 401, 422, 429)},
         auth=[],
         tags=TAGS,
     )
@@ -59,7 +59,7 @@ class ManagerRefreshView(_PublicView):
         operation_id="manager_auth_refresh",
         summary="{refresh_token} → a new token pair (the old refresh token is revoked)",
         request=ManagerRefreshInputSerializer,
-        responses={200: ManagerTokenOutputSerializer, **error_responses(401)},
+        responses={200: ManagerTokenOutputSerializer, **manager_error_responses(400, 401, 422)},
         auth=[],
         tags=TAGS,
     )
@@ -77,7 +77,7 @@ class ManagerLogoutView(ManagerProfileErrorsMixin, APIView):
         operation_id="manager_auth_logout",
         summary="Revoke the given refresh token ({refresh_token})",
         request=ManagerRefreshInputSerializer,
-        responses={204: None, **error_responses(401, 403)},
+        responses={204: None, **manager_error_responses(400, 401, 403, 422)},
         tags=TAGS,
     )
     def post(self, request):
@@ -98,7 +98,7 @@ class ManagerMeView(ManagerProfileErrorsMixin, APIView):
     @extend_schema(
         operation_id="manager_auth_me",
         summary="The logged-in user and their permissions",
-        responses={200: ManagerUserOutputSerializer, **error_responses(401)},
+        responses={200: ManagerUserOutputSerializer, **manager_error_responses(401)},
         tags=TAGS,
     )
     def get(self, request):

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from banking import services as banking_services
 from config.errors import ApplicationError, Conflict, ValidationFailed
 from config.exceptions import ManagerProfileErrorsMixin
-from config.openapi import error_responses
+from config.openapi import ManagerErrorSerializer, manager_error_responses
 from config.pagination import OffsetPagination
 from transactions import selectors, services
 from transactions.api.filters import TransactionFilter
@@ -73,7 +73,10 @@ class ManagerTransactionListView(_ManagerView, generics.ListAPIView):
             "`start_date`/`end_date` inclusive Caracas dates of creation, `search`; paginated by "
             "`offset`/`limit` (at most 100). Managers see every claim; clients their own."
         ),
-        responses={200: ManagerTransactionOutputSerializer(many=True), **error_responses(401, 403)},
+        responses={
+            200: ManagerTransactionOutputSerializer(many=True),
+            **manager_error_responses(401, 403, 422),
+        },
         tags=TAGS,
     )
     def get(self, request, *args, **kwargs):
@@ -85,6 +88,7 @@ class _CreateView(_ManagerView, APIView):
     input_serializer = FullReferenceInputSerializer
 
     def post(self, request):
+        services.claim_create_rate_limit(request=request)
         serializer = self.input_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.to_service_data()
@@ -113,12 +117,13 @@ class _CreateView(_ManagerView, APIView):
 
 
 _CREATE_ERRORS = {
-    **error_responses(401, 403),
+    **manager_error_responses(400, 401, 403, 429),
     422: OpenApiResponse(
+        response=ManagerErrorSerializer,
         description=(
             "`DUPLICATE_REFERENCE` (details: `existing_transaction_id`, `reference`) or "
             "`validation_error` (details: `fields`)."
-        )
+        ),
     ),
 }
 
@@ -158,7 +163,7 @@ class ManagerTransactionDetailView(_ManagerView, APIView):
         operation_id="manager_transactions_retrieve",
         summary="One claim, with the bank's matching movement in `details`",
         parameters=[ID_PARAM],
-        responses={200: ManagerTransactionOutputSerializer, **error_responses(401, 403, 404)},
+        responses={200: ManagerTransactionOutputSerializer, **manager_error_responses(401, 403, 404)},
         tags=TAGS,
     )
     def get(self, request, claim_id):
@@ -169,7 +174,7 @@ class ManagerTransactionDetailView(_ManagerView, APIView):
         operation_id="manager_transactions_delete",
         summary="Soft-delete a claim (not COMPLETED ones)",
         parameters=[ID_PARAM],
-        responses={204: None, **error_responses(401, 403, 404, 409)},
+        responses={204: None, **manager_error_responses(401, 403, 404, 409)},
         tags=TAGS,
     )
     def delete(self, request, claim_id):
@@ -186,7 +191,7 @@ class ManagerTransactionBulkDeleteView(_ManagerView, APIView):
         operation_id="manager_transactions_bulk_delete",
         summary="Soft-delete several claims: a JSON array of ids; all or nothing",
         request={"application/json": {"type": "array", "items": {"type": "string", "format": "uuid"}}},
-        responses={204: None, **error_responses(401, 403, 404, 409)},
+        responses={204: None, **manager_error_responses(400, 401, 403, 404, 409, 422)},
         tags=TAGS,
     )
     def post(self, request):
@@ -205,7 +210,7 @@ class ManagerTransactionRefreshView(_ManagerView, APIView):
         summary="Re-verify a claim with the bank now",
         parameters=[ID_PARAM],
         request=None,
-        responses={200: ManagerTransactionOutputSerializer, **error_responses(401, 403, 404)},
+        responses={200: ManagerTransactionOutputSerializer, **manager_error_responses(401, 403, 404)},
         tags=TAGS,
     )
     def post(self, request, claim_id):
