@@ -284,6 +284,9 @@ OPTIONAL_DEFAULTS = {
     "amount": None,  # the bank tells the amount (`bank_amount`); when given it must equal it
 }
 BANESCO_CODE = "0134"
+# The bank finds a transfer by its reference alone: the customer's phone and national id are
+# optional there (the manager UI's full-reference form); pago móvil needs both.
+OPTIONAL_FOR_TRANSFERS = ("customer_phone", "customer_national_id")
 
 
 def _conditional_fields(data: dict, cleaned: dict, errors: dict) -> None:
@@ -331,6 +334,9 @@ def clean_claim(data: dict) -> dict:
             if field in OPTIONAL_DEFAULTS:
                 default = OPTIONAL_DEFAULTS[field]
                 cleaned[field] = dict(default) if isinstance(default, dict) else default
+                continue
+            if field in OPTIONAL_FOR_TRANSFERS and cleaned.get("bank") == Bank.BANESCO:
+                cleaned[field] = ""
                 continue
             errors[field] = [_error("required")]
             continue

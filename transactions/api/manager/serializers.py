@@ -124,7 +124,7 @@ class ManagerTransactionOutputSerializer(serializers.Serializer):
     customer_document = serializers.CharField(source="customer_national_id")
     type = serializers.SerializerMethodField()
     bank = serializers.CharField(source="payer_bank_code", help_text="The payer's 4-digit bank code.")
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    amount = serializers.SerializerMethodField()
     concept = serializers.CharField()
     details = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
@@ -133,6 +133,18 @@ class ManagerTransactionOutputSerializer(serializers.Serializer):
     @extend_schema_field({"type": "string", "enum": ["TRANSFER", "MOBILE_PAYMENT"]})
     def get_type(self, obj) -> str:
         return TYPE_BY_BANK.get(obj.bank, obj.bank)
+
+    @extend_schema_field(
+        {
+            "type": "string",
+            "format": "decimal",
+            "nullable": True,
+            "description": "The claimed amount, else the bank's (`bank_amount`); null before either.",
+        }
+    )
+    def get_amount(self, obj) -> str | None:
+        amount = obj.amount if obj.amount is not None else obj.bank_amount
+        return None if amount is None else f"{amount:.2f}"
 
     @extend_schema_field(BankRowOutputSerializer(allow_null=True))
     def get_details(self, obj):
