@@ -1,11 +1,12 @@
 .PHONY: run test lint bench
 
-# Run the service locally: SQLite, local-memory cache, in-process Banesco sandbox, demo users.
+# Run the service locally: SQLite, local-memory cache, in-process Banesco sandbox, demo users,
+# the dev server and a verification worker (Ctrl-C stops both).
 run:
 	./scripts/venv.sh requirements/dev.txt
 	.venv/bin/python manage.py migrate --noinput
 	.venv/bin/python manage.py seed_demo
-	.venv/bin/python manage.py runserver 127.0.0.1:8000
+	./scripts/run-dev.sh
 
 # Run the whole test suite on the real PostgreSQL (and Redis) on 127.0.0.1.
 # Also installs headless Chromium (Debian packages) for the browser tests when missing.

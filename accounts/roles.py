@@ -20,6 +20,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "transactions.add_transaction",
         "transactions.view_transaction",
         "transactions.cancel_transaction",
+        "transactions.reverify_transaction",  # own claims only (transactions.verification_queue)
     ],
     RECONCILER: [
         "transactions.view_transaction",

@@ -53,14 +53,21 @@ class ClaimLimiter:
         """(allowed, retry_after_seconds)."""
         cache = shared_cache()
         now = self.clock()
-        keys = [f"{self.prefix}:{claim_id}:{slot}" for slot in range(self.limit)]
-        for key in keys:
+        for key in self._keys(claim_id):
             if cache.add(key, now, timeout=CLAIM_WINDOW_SECONDS):
                 return True, 0
-        taken = [t for t in cache.get_many(keys).values() if t is not None]
-        retry_after = math.ceil(min(taken) + CLAIM_WINDOW_SECONDS - now) if taken else 1
         metrics.RATE_LIMIT_REJECTIONS.labels(scope="claim").inc()
-        return False, max(1, retry_after)
+        return False, max(1, self.retry_after(claim_id))
+
+    def retry_after(self, claim_id) -> int:
+        """Seconds until `try_acquire` would succeed (0: a slot is free now). Takes no slot."""
+        taken = [t for t in shared_cache().get_many(self._keys(claim_id)).values() if t is not None]
+        if len(taken) < self.limit:
+            return 0
+        return max(1, math.ceil(min(taken) + CLAIM_WINDOW_SECONDS - self.clock()))
 
     def reset(self, claim_id) -> None:
-        shared_cache().delete_many([f"{self.prefix}:{claim_id}:{slot}" for slot in range(self.limit)])
+        shared_cache().delete_many(self._keys(claim_id))
+
+    def _keys(self, claim_id) -> list[str]:
+        return [f"{self.prefix}:{claim_id}:{slot}" for slot in range(self.limit)]

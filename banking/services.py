@@ -198,11 +198,13 @@ def verify_claim(
     force: bool = False,
     client: BanescoClient | None = None,
     ignore_schedule: bool | None = None,
+    budget_wait: float | None = None,
 ) -> VerificationOutcome:
     """Verify one claim against Banesco when it is due (or when `force`d by a reconciler).
 
     Budgets: at most CLAIM_LOOKUPS_PER_MINUTE look-ups per claim (even when forced) and the global
-    look-ups-per-second budget. Returns an outcome; never raises for bank trouble. Raises
+    look-ups-per-second budget (waiting up to `budget_wait` s for it, default BANESCO_BUDGET_MAX_WAIT).
+    Returns an outcome; never raises for bank trouble. Raises
     NotFound for an unknown claim and PermissionDenied when `actor` may not force a re-verification.
     """
     if force and actor is not None and not actor.has_perm("transactions.reverify_transaction"):
@@ -212,7 +214,10 @@ def verify_claim(
         raise NotFound("Claim not found.")
     client = client or get_client()
     return _verify(
-        claim=claim, client=client, ignore_schedule=force if ignore_schedule is None else ignore_schedule
+        claim=claim,
+        client=client,
+        ignore_schedule=force if ignore_schedule is None else ignore_schedule,
+        budget_wait=budget_wait,
     )
 
 

@@ -73,14 +73,13 @@ def production_env(*, settings: str = "bench.settings", extra: dict | None = Non
 
 def configure_standalone_env(db_name: str) -> None:
     """Environment of the single-purpose bench scripts (in-process, no gunicorn): test settings
-    on their own PostgreSQL database, no rate limits, no verification on create, local caches."""
+    on their own PostgreSQL database, no rate limits, local caches."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ["DJANGO_ENV"] = "test"
     os.environ["DATABASE_URL"] = db_url(db_name)
     os.environ["DEBUG"] = "false"
     os.environ["LOG_LEVEL"] = "ERROR"
     os.environ["RATELIMIT_ENABLE"] = "false"
-    os.environ["VERIFY_ON_CREATE"] = "false"
     os.environ["REDIS_URL"] = ""
 
 

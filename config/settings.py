@@ -306,8 +306,6 @@ else:
 # --- transactions ---------------------------------------------------------------------------
 PAYMENT_DATE_MAX_AGE_DAYS = env.int("PAYMENT_DATE_MAX_AGE_DAYS", default=90)
 CLAIM_CREATE_RATE = env.str("CLAIM_CREATE_RATE", default="60/m")
-# Ask the banking app to verify a claim right after it is created (on commit).
-VERIFY_ON_CREATE = env.bool("VERIFY_ON_CREATE", default=True)
 
 # --- banking (Banesco) ----------------------------------------------------------------------
 # DESIGN.md section 4. `sandbox` (default) uses the in-process simulator (banking/sandbox/);

@@ -33,6 +33,7 @@ from transactions.admin_forms import (
     expected_statuses,
 )
 from transactions.models import Status, Transaction
+from transactions.verification_queue import claim_request_verification
 
 logger = structlog.get_logger(__name__)
 
@@ -147,35 +148,27 @@ def _decide_one(
 
 SKIP_TEXTS = {
     "not_verifiable": gettext_lazy("not verifiable in its status"),
-    "not_due": gettext_lazy("not due yet"),
     "claim_rate_limited": gettext_lazy("looked up too often in the last minute; try again shortly"),
-    "budget_exhausted": gettext_lazy("bank look-up budget exhausted; try again shortly"),
-    "breaker_open": gettext_lazy("the bank is failing (circuit breaker open); try again later"),
-    "conflict": gettext_lazy("its status changed meanwhile"),
 }
 
 
 def _reverify_one(*, request, claim: Transaction, expected: str) -> ClaimOutcome:
-    """banking.services.verify_claim (HTTP outside any lock); skip when the status moved meanwhile."""
-    from banking import services as banking_services
-
+    """Queue a bank re-check for the verification worker (the API's service); never calls the bank."""
     tid = claim.transaction_id
     current = Transaction.objects.filter(pk=claim.pk).values_list("status", flat=True).first()
     if current != expected:
         return ClaimOutcome(
             tid, SKIPPED, _("its status changed meanwhile (now %(s)s)") % {"s": status_label(current)}
         )
-    outcome = banking_services.verify_claim(claim_id=claim.pk, actor=request.user, force=True)
-    if outcome is None:  # placeholder banking app
-        return ClaimOutcome(tid, DONE, _("re-verification requested"))
-    if getattr(outcome, "result", "") == "skipped":
-        why = getattr(outcome, "skipped", "")
-        return ClaimOutcome(tid, SKIPPED, str(SKIP_TEXTS.get(why, why or _("skipped by the bank service"))))
-    before = getattr(outcome, "status_before", "") or expected
-    after = getattr(outcome, "status_after", "") or before
-    text = f"{status_label(before)} → {status_label(after)}"
-    reason = getattr(outcome, "reason", "")
-    return ClaimOutcome(tid, DONE, f"{text} ({reason})" if reason else text)
+    try:
+        claim_request_verification(claim=claim, actor=request.user)
+    except errors.RateLimited:
+        return ClaimOutcome(tid, SKIPPED, str(SKIP_TEXTS["claim_rate_limited"]))
+    except errors.Conflict as exc:
+        if exc.code == "not_verifiable":
+            return ClaimOutcome(tid, SKIPPED, str(SKIP_TEXTS["not_verifiable"]))
+        raise
+    return ClaimOutcome(tid, DONE, _("re-verification requested"))
 
 
 def run_decision(

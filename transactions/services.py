@@ -8,12 +8,10 @@ audit event with the before/after of the changed fields.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -25,8 +23,7 @@ from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from config.ratelimit import enforce_rate
 from transactions import validators
 from transactions.models import Status, Transaction
-
-logger = logging.getLogger(__name__)
+from transactions.verification_queue import notify_due
 
 # Audit action names (audit/actions.py holds the vocabulary; literals match it).
 TRANSACTION_CREATED = "transaction.created"
@@ -118,6 +115,7 @@ def create_claim(*, data: dict, actor) -> tuple[Transaction, bool]:
     Different payload -> Conflict listing the differing fields. A duplicate (reference, type)
     among live claims -> Conflict. Concurrency-safe: the INSERT runs in a savepoint and the
     unique constraint decides; the loser re-reads the winner's row (never check-then-insert).
+    No bank call: the claim is created due now and a verification worker looks it up (NOTIFY).
     """
     if actor is None or not getattr(actor, "pk", None):
         raise PermissionDenied(_("A claim must be created by a user."))
@@ -137,6 +135,7 @@ def create_claim(*, data: dict, actor) -> tuple[Transaction, bool]:
                 target=claim,
                 after=_snapshot(claim, ("status", *IDEMPOTENCY_FIELDS)),
             )
+            notify_due(claim.pk)  # delivered at commit: wakes a verification worker
     except IntegrityError as exc:
         constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
         existing = Transaction.objects.filter(transaction_id=cleaned["transaction_id"]).first()
@@ -149,10 +148,6 @@ def create_claim(*, data: dict, actor) -> tuple[Transaction, bool]:
                 details={"fields": ["reference", "transaction_type"]},
             ) from None
         raise
-
-    if getattr(settings, "VERIFY_ON_CREATE", True):
-        claim_id = claim.pk
-        transaction.on_commit(lambda: _verify_after_create(claim_id))
     return claim, True
 
 
@@ -171,16 +166,6 @@ def _replay(*, existing: Transaction, cleaned: dict, actor) -> Transaction:
             details={"fields": differing},
         )
     return existing
-
-
-def _verify_after_create(claim_id) -> None:
-    """Ask the banking app to verify a new claim; never lets a failure reach the client."""
-    try:
-        from banking import services as banking_services
-
-        banking_services.verify_claim(claim_id=claim_id)
-    except Exception:
-        logger.exception("verification after create failed", extra={"claim_id": str(claim_id)})
 
 
 # --- status machine ---------------------------------------------------------------------------

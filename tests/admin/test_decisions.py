@@ -1,9 +1,12 @@
 """Decision forms: reason required, one service call per claim, per-claim outcome messages."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.selectors import events_for_target
@@ -169,15 +172,22 @@ def test_admin_reopens_a_completed_claim(admin_user, make_claim, login):
     assert event.metadata["from_status"] == "COMPLETED"
 
 
-def test_reverify_calls_the_bank_and_reports(reconciler_user, make_claim, login):
-    """Re-verify goes to banking.services.verify_claim (in-process Banesco sandbox, no network)."""
-    claim = make_claim(status="IN_PROGRESS")
+def test_reverify_queues_a_look_up_and_reports(reconciler_user, make_claim, login):
+    """Re-verify uses the API's service (claim_request_verification): the claim becomes due now and
+    the verification worker looks it up (in-process Banesco sandbox, no network)."""
+    from django.core.management import call_command
+
+    claim = make_claim(status="IN_PROGRESS", next_verification_at=timezone.now() + timedelta(hours=1))
     response = _bulk(
         login(reconciler_user), "reverify_selected", [claim], confirm=True, reason="customer called"
     )
     assert response.status_code == 302
     msgs = _messages(response)
     assert any(m.startswith(f"{claim.transaction_id}: ") for m in msgs), msgs
+    claim.refresh_from_db()
+    assert claim.verification_attempts == 0  # the admin request itself looked nothing up
+    assert claim.next_verification_at <= timezone.now()
+    call_command("verification_worker", "--once", stdout=open("/dev/null", "w"))  # noqa: SIM115
     claim.refresh_from_db()
     assert claim.verification_attempts == 1  # exactly one look-up recorded
     assert events_for_target(claim).filter(action__startswith="transaction.").count() == 1

@@ -31,8 +31,7 @@ def _clear(cache):
 
 @pytest.fixture(autouse=True)
 def _isolated(settings):
-    """No bank call on create (we drive verification ourselves) and fresh rate-limit counters."""
-    settings.VERIFY_ON_CREATE = False
+    """Fresh rate-limit counters (create never calls the bank: we drive verification ourselves)."""
     _clear(caches["ratelimit"])
     yield
     _clear(caches["ratelimit"])

@@ -33,7 +33,6 @@ def test_backup_drop_restore_verify_audit(tmp_path):
         "DJANGO_ENV": "test",
         "DATABASE_URL": f"{PG}/{name}",
         "LOG_LEVEL": "ERROR",
-        "VERIFY_ON_CREATE": "false",
         "REDIS_URL": "",
     }
     env.pop("TEST_DB_NAME", None)

@@ -71,7 +71,6 @@ def faults_db():
         "DJANGO_ENV": "test",
         "DATABASE_URL": url,
         "LOG_LEVEL": "ERROR",
-        "VERIFY_ON_CREATE": "false",
         "CLAIM_CREATE_RATE": "100000/m",
         "REDIS_URL": "",
     }

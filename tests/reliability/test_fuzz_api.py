@@ -50,7 +50,6 @@ def _keep_test_connection(db):
 
 def _headers(role, make_user, client_user, settings):
     settings.CLAIM_CREATE_RATE = "100000/m"
-    settings.VERIFY_ON_CREATE = False
     from transactions import services
 
     user = client_user if role == "client" else make_user("admin", is_staff=True)

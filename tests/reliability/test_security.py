@@ -191,7 +191,6 @@ HOSTILE = [
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_text_in_every_field_is_stored_or_rejected_safely(text, make_user, auth_client, settings):
-    settings.VERIFY_ON_CREATE = False
     settings.CLAIM_CREATE_RATE = "1000/m"
     user = make_user()
     client = auth_client(user)

@@ -10,12 +10,6 @@ _seq = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
-def _no_verify_on_create(settings):
-    """Creating a claim must not call the bank in these tests (banking has its own)."""
-    settings.VERIFY_ON_CREATE = False
-
-
-@pytest.fixture(autouse=True)
 def _clear_ratelimit_cache():
     caches["ratelimit"].clear()
     yield

@@ -296,6 +296,23 @@ class ClaimStatusOutputSerializer(serializers.Serializer):
     verification_attempts = serializers.IntegerField()
 
 
+class ClaimVerifyQuerySerializer(serializers.Serializer):
+    wait = serializers.FloatField(
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=10,
+        help_text="Seconds (0-10) to wait for the verification worker's look-up; 0 answers at once.",
+    )
+
+
+class ClaimVerifyOutputSerializer(ClaimStatusOutputSerializer):
+    verification_pending = serializers.BooleanField(
+        help_text="True while the requested look-up has not happened yet (202); false when the "
+        "status above is the worker's outcome (200)."
+    )
+
+
 class ClaimEventOutputSerializer(serializers.Serializer):
     sequence = serializers.IntegerField()
     occurred_at = serializers.DateTimeField()

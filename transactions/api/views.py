@@ -9,7 +9,7 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from transactions import selectors, services
+from transactions import selectors, services, verification_queue
 from transactions.api import openapi
 from transactions.api.filters import TransactionFilter
 from transactions.api.serializers import (
@@ -18,8 +18,9 @@ from transactions.api.serializers import (
     ClaimEventOutputSerializer,
     ClaimOutputSerializer,
     ClaimStatusOutputSerializer,
+    ClaimVerifyOutputSerializer,
+    ClaimVerifyQuerySerializer,
 )
-from transactions.models import VERIFIABLE_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +138,8 @@ class TransactionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             "a different body for an existing `transaction_id` is 409 listing the differing fields. "
             "A (reference, transaction_type) already claimed is 409. Phone and national id are "
             "normalised (`+58 414-1234567` -> `04141234567`, `v-12.345.678` -> `V12345678`). "
-            "Verification with the bank starts right after creation. Rate limited per user."
+            "Answers at once (201, IN_PROGRESS) without calling the bank: a verification worker looks "
+            "the claim up within about a second. Rate limited per user."
         ),
         request=ClaimCreateInputSerializer,
         responses={
@@ -182,8 +184,8 @@ class TransactionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Current status of a claim",
         description=(
-            "If the claim is IN_PROGRESS or UNKNOWN and a verification is due, the bank is asked "
-            "first (at most 2 look-ups per minute per claim)."
+            "Reads the stored status; never calls the bank. The verification worker looks claims "
+            "up (new claims within about a second); `POST …/verify/` asks for a re-check now."
         ),
         parameters=[TRANSACTION_ID_PARAM],
         responses={200: ClaimStatusOutputSerializer, **openapi.READ_ERRORS},
@@ -199,21 +201,45 @@ class TransactionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         pagination_class=None,
     )
     def claim_status(self, request, *args, **kwargs):
+        return Response(ClaimStatusOutputSerializer(self.get_object()).data)
+
+    # --- verify -----------------------------------------------------------------------------
+    @extend_schema(
+        summary="Ask for a bank re-check now",
+        description=(
+            "Queues a look-up of an IN_PROGRESS or UNKNOWN claim with the bank for the verification "
+            "worker and answers **202** with the current status. With `?wait=N` (N ≤ 10 s) it waits "
+            "for the worker's outcome and answers **200** with it (202 if the wait ended first). "
+            "At most 2 look-ups per claim per minute: beyond that **429** with `Retry-After`. "
+            "A claim in any other status is 409 `not_verifiable`. Needs the re-verify permission "
+            "(clients: their own claims)."
+        ),
+        parameters=[TRANSACTION_ID_PARAM, ClaimVerifyQuerySerializer],
+        request=None,
+        responses={
+            200: OpenApiResponse(ClaimVerifyOutputSerializer, description="The worker's outcome"),
+            202: OpenApiResponse(ClaimVerifyOutputSerializer, description="Re-check queued"),
+            400: openapi.BAD_REQUEST,
+            **openapi.READ_ERRORS,
+            409: openapi.error_response(
+                "Not verifiable in its status",
+                "not_verifiable",
+                "Only claims in progress or unknown are verified with the bank; this one is Completed.",
+            ),
+            429: openapi.RATE_LIMITED,
+        },
+        tags=["transactions"],
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def verify(self, request, *args, **kwargs):
         claim = self.get_object()
-        if claim.status in VERIFIABLE_STATUSES:
-            self._verify(claim, request)
-            claim.refresh_from_db()
-        return Response(ClaimStatusOutputSerializer(claim).data)
-
-    def _verify(self, claim, request) -> None:
-        from banking import services as banking_services
-
-        try:
-            banking_services.verify_claim(claim_id=claim.pk, actor=request.user)
-        except Exception:
-            # verify_claim should never raise for bank trouble; if it does, the reader still
-            # gets the stored status.
-            logger.exception("verify_claim failed from the status endpoint")
+        query = ClaimVerifyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        result = verification_queue.claim_request_verification(
+            claim=claim, actor=request.user, wait=query.validated_data["wait"]
+        )
+        data = {**ClaimStatusOutputSerializer(result.claim).data, "verification_pending": not result.done}
+        return Response(data, status=status.HTTP_200_OK if result.done else status.HTTP_202_ACCEPTED)
 
     # --- cancel -----------------------------------------------------------------------------
     @extend_schema(

@@ -79,10 +79,11 @@ class Command(BaseCommand):
         )
 
     def _seed_claims(self):
-        """Demo claims matching the Banesco sandbox's demo payments, verified on creation.
+        """Demo claims matching the Banesco sandbox's demo payments (created IN_PROGRESS).
 
-        With the in-process sandbox (the local default) the first goes COMPLETED and the other
-        two land in the reconcilers' TO_REVIEW queue (amount mismatch, two candidate rows).
+        The verification worker (`make run` starts it) looks them up: with the in-process sandbox
+        (the local default) the first goes COMPLETED and the other two land in the reconcilers'
+        TO_REVIEW queue (amount mismatch, two candidate rows).
         """
         from transactions import services as tx_services
         from transactions.models import Transaction
@@ -90,7 +91,7 @@ class Command(BaseCommand):
         client = User.objects.get_by_natural_key(f"client@{DEMO_DOMAIN}")
         today = timezone.localdate().isoformat()
         self.stdout.write("")
-        self.stdout.write("DEMO CLAIMS (verified against the Banesco sandbox)")
+        self.stdout.write("DEMO CLAIMS (the verification worker checks them against the Banesco sandbox)")
         for tx_id, reference, phone, bank_code, amount in DEMO_CLAIMS:
             claim = Transaction.objects.filter(transaction_id=tx_id).first()
             if claim is None:
