@@ -11,6 +11,8 @@ sandbox), with wrk as the load generator in its own process:
   admin  TO_REVIEW changelist and change page at the largest size: server time, query count
   sweep  verify_pending against the HTTP sandbox (100 ms) with 1/2/4 workers: claims/s vs budget,
          duplicate look-ups
+  worker verification_worker (bench/workerrun.py): create p50/p99 with the bank at 0 / 1 000 ms,
+         create → final status at 10 and 40 claims/s with 1 and 2 workers, throughput vs budget
 
 Exit status: 0 when every scenario ran without an error; 1 when one crashed, answered a non-2xx
 or socket error, or the sweep looked a claim up twice. Timings are reported, never asserted.
@@ -40,7 +42,7 @@ SCENARIO_LABELS = {
     "retrieve": "retrieve by id",
     "status": "status",
 }
-ALL_PARTS = ("seed", "api", "scale", "admin", "sweep")
+ALL_PARTS = ("seed", "api", "scale", "admin", "sweep", "worker")
 FULL_SIZES = [10_000, 100_000, 1_000_000]
 TARGETS = {"floor_share": 0.60, "scale_p99": 1.5, "admin_queries": 15, "admin_ms": 300, "sweep_share": 0.90}
 
@@ -61,6 +63,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--sweep-workers", type=int, nargs="+", default=[1, 2, 4])
     p.add_argument("--sweep-latency-ms", type=int, default=100)
     p.add_argument("--sweep-budget", type=int, default=20, help="BANESCO_LOOKUPS_PER_SECOND of the sweep")
+    p.add_argument("--worker-rates", type=float, nargs="+", help="claims/s of the worker latency runs")
+    p.add_argument("--worker-counts", type=int, nargs="+", help="verification workers per run (default 1 2)")
+    p.add_argument("--worker-seconds", type=float, help="seconds of arrivals per worker latency run")
+    p.add_argument("--worker-claims", type=int, help="backlog per worker for the throughput run (0: skip)")
     p.add_argument("--json", metavar="PATH", help="also write the raw results as JSON")
     p.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     args = p.parse_args(argv)
@@ -68,6 +74,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.duration = args.duration or 10.0
     args.sweep_claims = args.sweep_claims or (20 if args.quick else 150)
     args.parts = set(args.only or ALL_PARTS)
+    args.worker_rates = args.worker_rates or ([10.0] if args.quick else [10.0, 40.0])
+    args.worker_counts = args.worker_counts or ([1] if args.quick else [1, 2])
+    args.worker_seconds = args.worker_seconds or (4.0 if args.quick else 10.0)
+    args.worker_create_seconds = 4.0 if args.quick else args.duration
+    if args.worker_claims is None:
+        args.worker_claims = 0 if args.quick else 100
     return args
 
 
@@ -247,10 +259,11 @@ def run(args) -> dict:
         "explain": {},
         "admin": [],
         "sweep": [],
+        "worker": {},
         "failures": [],
     }
     need_http = bool(args.parts & {"api", "scale"})
-    if need_http and not wrk_available():
+    if (need_http or "worker" in args.parts) and not wrk_available():
         raise SystemExit("wrk is not installed: run scripts/ensure-bench-tools.sh (apt-get install wrk)")
 
     env = production_env(extra={"JWT_ACCESS_MINUTES": "240"})
@@ -349,6 +362,16 @@ def run(args) -> dict:
                 )
             except Exception as exc:
                 results["failures"].append(f"sweep: {exc}")
+                log(traceback.format_exc())
+        if "worker" in args.parts:
+            from bench import workerrun
+
+            try:
+                results["worker"] = workerrun.run(
+                    args=args, dsn=_pg_dsn(), users=users, client_token=client_token
+                )
+            except Exception as exc:
+                results["failures"].append(f"worker: {exc}")
                 log(traceback.format_exc())
     finally:
         for _, server in servers:
@@ -484,6 +507,12 @@ def report(results: dict) -> tuple[str, list[str]]:
                 problems.append(f"sweep {row['workers']} workers: {row['duplicates']} duplicate look-ups")
             if row["failed"] or row["checked"] != row["claims"]:
                 problems.append(f"sweep {row['workers']} workers: {row['checked']}/{row['claims']} checked")
+    if results.get("worker"):
+        from bench.workerrun import report_lines
+
+        lines, worker_problems = report_lines(results["worker"])
+        out.extend(lines)
+        problems.extend(worker_problems)
     w("")
     w("TARGETS")
     for line in _targets(results):

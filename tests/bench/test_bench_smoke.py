@@ -156,3 +156,20 @@ def _compare_fast_and_slow(claims, ClaimOutputSerializer, drf):
         slow = drf.Serializer.to_representation(ser, claim)
         assert list(fast) == list(slow)
         assert dict(fast) == {k: (dict(v) if k == "customer" else v) for k, v in slow.items()}
+
+
+def test_worker_report_flags_lost_claims_and_duplicates():
+    from bench import workerrun
+
+    create = [{"latency_ms": 0, "rps": 50.0, "p50_ms": 20.0, "p99_ms": 60.0, "errors": 0}]
+    latency = {
+        "rate": 10.0, "workers": 1, "claims": 40, "final": 40, "create_seconds": 4.0, "drain_seconds": 4.5,
+        "throughput": 8.9, "p50_s": 0.2, "p99_s": 0.6, "max_s": 0.7, "mean_s": 0.3, "duplicates": 0,
+        "budget": 20,
+    }  # fmt: skip
+    lines, problems = workerrun.report_lines({"create": create, "latency": [latency]})
+    assert problems == [] and any("create → final status" in line for line in lines)
+    _lines, problems = workerrun.report_lines(
+        {"create": [dict(create[0], errors=2)], "latency": [dict(latency, final=39, duplicates=1)]}
+    )
+    assert len(problems) == 2 and "39/40 final, 1 duplicates" in problems[1]

@@ -60,5 +60,6 @@ class Command(BaseCommand):
         stats = worker.run(once=opts["once"])
         self.stdout.write(
             f"processed={stats.processed} looked_up={stats.looked_up} skipped={stats.skipped} "
-            f"failed={stats.failed} released={stats.released}"
+            f"failed={stats.failed} released={stats.released} wakeups="
+            + (",".join(f"{k}:{v}" for k, v in sorted(stats.wakeups.items())) or "-")
         )
