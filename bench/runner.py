@@ -76,8 +76,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.parts = set(args.only or ALL_PARTS)
     args.worker_rates = args.worker_rates or ([10.0] if args.quick else [10.0, 40.0])
     args.worker_counts = args.worker_counts or ([1] if args.quick else [1, 2])
-    args.worker_seconds = args.worker_seconds or (4.0 if args.quick else 10.0)
-    args.worker_create_seconds = 4.0 if args.quick else args.duration
+    args.worker_seconds = args.worker_seconds or (3.0 if args.quick else 10.0)
+    args.worker_create_seconds = 3.0 if args.quick else args.duration
     if args.worker_claims is None:
         args.worker_claims = 0 if args.quick else 100
     return args
