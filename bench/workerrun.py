@@ -292,7 +292,7 @@ def run(*, args, dsn: str, users: dict, client_token: str) -> dict:
                 owner_id=str(users["client"].pk),
                 sandbox=sandbox,
                 claims_per_worker=args.worker_claims,
-                workers_list=args.worker_counts,
+                workers_list=sorted({*args.worker_counts, 4}),  # 4: enough to hit the budget
                 budget=args.sweep_budget,
             )
     finally:

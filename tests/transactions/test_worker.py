@@ -203,3 +203,23 @@ def test_status_reads_the_database_only(auth_client, client_user, banesco_prefix
         assert r.status_code == 200 and r.json()["status"] == "IN_PROGRESS"
     assert BankLookup.objects.count() == 0
     assert attempts(claim) == 0
+
+
+@pytest.mark.django_db
+def test_worker_metrics_count_claims_queue_depth_and_first_look_up(client_user, banesco_prefix):
+    from config.metrics import REGISTRY
+
+    def sample(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before_done = sample("verification_worker_claims_total", result="in_progress")
+    before_first = sample("verification_worker_first_lookup_seconds_count")
+    for _ in range(2):
+        services.create_claim(data=flat_data(), actor=client_user)
+    VerificationWorker(poll_interval=1).run(once=True)
+    assert sample("verification_worker_claims_total", result="in_progress") == before_done + 2  # 70001
+    assert sample("verification_worker_first_lookup_seconds_count") == before_first + 2
+    assert sample("verification_worker_queue_depth") == 0  # nothing due after the pass
+    services.create_claim(data=flat_data(), actor=client_user)
+    VerificationWorker(poll_interval=1, batch_size=1).run(once=True)
+    assert sample("verification_worker_first_lookup_seconds_count") == before_first + 3
