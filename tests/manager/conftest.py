@@ -97,11 +97,6 @@ STATUS_FILTERS = {
 
 
 @pytest.fixture(autouse=True)
-def _no_verify_on_create(settings):
-    settings.VERIFY_ON_CREATE = False
-
-
-@pytest.fixture(autouse=True)
 def _clear_ratelimit_cache():
     caches["ratelimit"].clear()
     yield

@@ -241,9 +241,9 @@ def test_refresh_re_verifies_with_the_bank(logged_in, manager_user, make_claim):
     assert ui.get(f"/transactions/{claim.pk}").json()["status"] == "COMPLETED"
 
 
-def test_refresh_needs_the_reverify_permission(logged_in, client_user, make_claim):
+def test_refresh_needs_the_reverify_permission(logged_in, auditor_user, make_claim):
     claim = make_claim(**DEMO_PAGO_MOVIL)
-    response = logged_in(client_user).post(f"/transactions/{claim.pk}/refresh")
+    response = logged_in(auditor_user).post(f"/transactions/{claim.pk}/refresh")  # auditors only read
     assert response.status_code == 403
     claim.refresh_from_db()
     assert claim.verification_attempts == 0

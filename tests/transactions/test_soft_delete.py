@@ -35,8 +35,7 @@ def _to_review(actor):
 
 
 @pytest.mark.django_db
-def test_a_deleted_claim_leaves_the_queue_the_sweep_and_the_reads(settings, client_user, manager):
-    settings.VERIFY_ON_CREATE = False
+def test_a_deleted_claim_leaves_the_queue_the_sweep_and_the_reads(client_user, manager):
     queued = _to_review(client_user)
     due, _ = services.create_claim(data=flat_data(), actor=client_user)
     assert dashboard._queue().filter(pk=queued.pk).exists()
@@ -62,8 +61,7 @@ def test_a_deleted_claim_leaves_the_queue_the_sweep_and_the_reads(settings, clie
 
 
 @pytest.mark.django_db
-def test_only_holders_of_the_delete_permission_may_delete(settings, client_user, reconciler_user):
-    settings.VERIFY_ON_CREATE = False
+def test_only_holders_of_the_delete_permission_may_delete(client_user, reconciler_user):
     claim, _ = services.create_claim(data=flat_data(), actor=client_user)
     for actor in (client_user, reconciler_user, None):
         with pytest.raises(PermissionDenied):
@@ -72,8 +70,7 @@ def test_only_holders_of_the_delete_permission_may_delete(settings, client_user,
 
 
 @pytest.mark.django_db
-def test_visible_to_limits_what_can_be_deleted(settings, client_user, make_user, manager):
-    settings.VERIFY_ON_CREATE = False
+def test_visible_to_limits_what_can_be_deleted(client_user, make_user, manager):
     claim, _ = services.create_claim(data=flat_data(), actor=client_user)
     nobody = Transaction.objects.none()
     with pytest.raises(NotFound):

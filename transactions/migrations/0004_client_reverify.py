@@ -7,6 +7,6 @@ from accounts.roles import sync_role_permissions
 
 
 class Migration(migrations.Migration):
-    dependencies = [("transactions", "0003_search_indexes"), ("accounts", "0003_auditor_without_users_admin")]
+    dependencies = [("transactions", "0003_search_indexes"), ("accounts", "0004_manager_role")]
 
     operations = [migrations.RunPython(sync_role_permissions, migrations.RunPython.noop)]
