@@ -205,9 +205,9 @@ def test_demo_amount_mismatch_shows_the_bank_row(driver, live_server, settings):
     from banking.sandbox.state import default_state
     from transactions.models import Transaction
 
-    settings.VERIFY_ON_CREATE = True
     default_state().reset()
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("verification_worker", "--once", stdout=open(os.devnull, "w"))  # noqa: SIM115
     claim = Transaction.objects.get(transaction_id="demo-amount-mismatch")
     assert claim.status == "TO_REVIEW" and claim.status_reason_code == "AMOUNT_MISMATCH"
 

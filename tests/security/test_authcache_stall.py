@@ -18,7 +18,6 @@ LIST_URL = "/api/v1/transactions/"
 def test_revocation_during_a_redis_stall_is_honoured_once_redis_resumes(
     private_redis, roles, make_user, auth_client, admin_user, settings, api_payload
 ):
-    settings.VERIFY_ON_CREATE = False
     settings.AUTH_CACHE_SECONDS = 300
     creator, reader = make_user(CLIENT), make_user(CLIENT)
     creator_api, reader_api = auth_client(creator), auth_client(reader)

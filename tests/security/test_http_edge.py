@@ -17,7 +17,6 @@ CREATE = "/api/v1/transactions/"
 
 @pytest.fixture
 def api(auth_client, make_user, settings):
-    settings.VERIFY_ON_CREATE = False
     settings.CLAIM_CREATE_RATE = "1000/m"
     return auth_client(make_user("client"))
 

@@ -45,7 +45,6 @@ def test_the_claims_view_and_the_logins_share_one_mechanism():
 def test_redis_stopped_mid_traffic_no_500_creates_succeed_logins_still_limited(
     private_redis, roles, make_user, auth_client, api_payload, settings
 ):
-    settings.VERIFY_ON_CREATE = False
     settings.CLAIM_CREATE_RATE = "1000/m"
     settings.LOGIN_RATE_PER_EMAIL = "5/m"
     settings.LOGIN_RATE_PER_IP = "1000/m"

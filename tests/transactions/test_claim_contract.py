@@ -6,11 +6,13 @@ what the claim became.
 """
 
 import logging
+import os
 import uuid
 from decimal import Decimal
 
 import pytest
 from django.core.cache import caches
+from django.core.management import call_command
 
 from banking.models import BankLookup
 from banking.sandbox.state import caracas_today
@@ -51,9 +53,8 @@ def sandbox():
 
 @pytest.fixture
 def bank(sandbox, settings):
-    """Point the project's Banesco settings at the HTTP sandbox; verification on create."""
+    """Point the project's Banesco settings at the HTTP sandbox (the worker looks claims up there)."""
     sandbox.reset()
-    settings.VERIFY_ON_CREATE = True
     settings.BANESCO = {
         **settings.BANESCO,
         "ENVIRONMENT": "sandbox",
@@ -78,12 +79,12 @@ def api(auth_client, client_user):
 
 
 @pytest.fixture
-def post(api, django_capture_on_commit_callbacks):
-    """POST a claim; the on-commit verification runs (against the sandbox) before this returns."""
+def post(api):
+    """POST a claim, then let the verification worker look it up (against the sandbox) once."""
 
     def _post(body):
-        with django_capture_on_commit_callbacks(execute=True):
-            response = api.post(URL, body, format="json")
+        response = api.post(URL, body, format="json")
+        call_command("verification_worker", "--once", stdout=open(os.devnull, "w"))  # noqa: SIM115
         return response
 
     return _post
