@@ -22,7 +22,6 @@ schema = _load_schema()
 
 
 def _headers(manager_user, make_claim, settings):
-    settings.VERIFY_ON_CREATE = False
     make_claim()  # something to read
     return {"Authorization": f"Bearer {RefreshToken.for_user(manager_user).access_token}"}
 

@@ -7,6 +7,9 @@ from accounts.roles import sync_role_permissions
 
 
 class Migration(migrations.Migration):
-    dependencies = [("transactions", "0004_amountless_claims_reason_codes"), ("accounts", "0004_manager_role")]
+    dependencies = [
+        ("transactions", "0004_amountless_claims_reason_codes"),
+        ("accounts", "0004_manager_role"),
+    ]
 
     operations = [migrations.RunPython(sync_role_permissions, migrations.RunPython.noop)]
