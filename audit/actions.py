@@ -21,10 +21,15 @@ Use these constants (not literals) with `audit.services.record(action=...)`.
 | accounts.role_revoked       | USER/SYSTEM      | User        | accounts.services.user_set_roles           |
 | accounts.permission_changed | USER/SYSTEM      | Group       | Group admin                                |
 | admin.action                | USER             | any / -     | admin bulk actions (one summary event)     |
+| webhook.endpoint_created    | USER             | Endpoint    | transactions.webhooks.services             |
+| webhook.endpoint_deactivated| USER             | Endpoint    | transactions.webhooks.services (DELETE)    |
+| webhook.endpoint_disabled   | SYSTEM           | Endpoint    | webhook worker (failing for too long)      |
+| webhook.secret_rotated      | USER             | Endpoint    | transactions.webhooks.services             |
+| webhook.redelivery_requested| USER             | Delivery    | webhook admin "redeliver" action           |
 
 `before`/`after` hold only the changed fields; `reason` the human reason (required for reconciler
 decisions and reopen); `metadata` free context (channel, counts, bank codes...). Never put secrets
-(passwords, tokens) in any of them.
+(passwords, tokens, webhook secrets) in any of them.
 """
 
 TRANSACTION_CREATED = "transaction.created"
@@ -47,6 +52,12 @@ ACCOUNTS_ROLE_REVOKED = "accounts.role_revoked"
 ACCOUNTS_PERMISSION_CHANGED = "accounts.permission_changed"
 
 ADMIN_ACTION = "admin.action"
+
+WEBHOOK_ENDPOINT_CREATED = "webhook.endpoint_created"
+WEBHOOK_ENDPOINT_DEACTIVATED = "webhook.endpoint_deactivated"
+WEBHOOK_ENDPOINT_DISABLED = "webhook.endpoint_disabled"
+WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated"
+WEBHOOK_REDELIVERY_REQUESTED = "webhook.redelivery_requested"
 
 ALL_ACTIONS: frozenset[str] = frozenset(
     value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)

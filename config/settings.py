@@ -247,6 +247,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "transactions.models.Status",
+        "WebhookDeliveryStatusEnum": "transactions.webhooks.models.DeliveryStatus",
+        "WebhookClaimEventTypeEnum": "transactions.webhooks.models.CLAIM_EVENT_TYPES",
+    },
 }
 MANAGER_SPECTACULAR_SETTINGS = {
     "TITLE": "Área Médica payments back-office — manager UI profile",
@@ -306,6 +311,26 @@ else:
 # --- transactions ---------------------------------------------------------------------------
 PAYMENT_DATE_MAX_AGE_DAYS = env.int("PAYMENT_DATE_MAX_AGE_DAYS", default=90)
 CLAIM_CREATE_RATE = env.str("CLAIM_CREATE_RATE", default="60/m")
+
+# Webhooks (transactions/webhooks/): outbox delivery by `manage.py webhook_worker`.
+# Production always requires https and public addresses (SSRF); local/test may use http://127.0.0.1.
+WEBHOOKS = {
+    "REQUIRE_HTTPS": True if IS_PRODUCTION else env.bool("WEBHOOKS_REQUIRE_HTTPS", default=False),
+    "ALLOW_PRIVATE_ADDRESSES": False if IS_PRODUCTION else env.bool("WEBHOOKS_ALLOW_PRIVATE", default=True),
+    "CONNECT_TIMEOUT": env.float("WEBHOOKS_CONNECT_TIMEOUT", default=3.0),
+    "READ_TIMEOUT": env.float("WEBHOOKS_READ_TIMEOUT", default=10.0),
+    # Retries: base·2^(n-1) seconds (jittered), capped; after RETRY_FOR_SECONDS a delivery fails.
+    "RETRY_BASE_SECONDS": env.float("WEBHOOKS_RETRY_BASE_SECONDS", default=30.0),
+    "RETRY_MAX_SECONDS": env.float("WEBHOOKS_RETRY_MAX_SECONDS", default=12 * 3600.0),
+    "RETRY_FOR_SECONDS": env.float("WEBHOOKS_RETRY_FOR_SECONDS", default=3 * 86400.0),
+    # An endpoint failing (no 2xx) for this long is disabled and flagged in the admin.
+    "DISABLE_AFTER_SECONDS": env.float("WEBHOOKS_DISABLE_AFTER_SECONDS", default=3 * 86400.0),
+    "ROTATION_OVERLAP_SECONDS": env.int("WEBHOOKS_ROTATION_OVERLAP_SECONDS", default=24 * 3600),
+    # A worker's hold on a delivery it is sending (longer than connect + read timeouts).
+    "LEASE_SECONDS": env.float("WEBHOOKS_LEASE_SECONDS", default=60.0),
+    "WORKER_THREADS": env.int("WEBHOOKS_WORKER_THREADS", default=4),
+    "POLL_SECONDS": env.float("WEBHOOKS_POLL_SECONDS", default=2.0),
+}
 
 # --- banking (Banesco) ----------------------------------------------------------------------
 # DESIGN.md section 4. `sandbox` (default) uses the in-process simulator (banking/sandbox/);

@@ -21,6 +21,7 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/v1/auth/", include("accounts.api.urls")),
     path("api/v1/audit/", include("audit.api.urls")),
+    path("api/v1/webhooks/", include("transactions.webhooks.urls")),
     path("api/v1/", include("transactions.api.urls")),
     path("api/manager/v1/", include("transactions.api.manager.urls")),
 ]

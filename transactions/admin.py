@@ -589,3 +589,7 @@ def explain_bank_answer(obj: Transaction):
     )
     parts.append(format_html('<table class="bank-rows">{}{}</table>', header, mark_safe("".join(body))))  # noqa: S308
     return mark_safe("".join(str(p) for p in parts))  # noqa: S308 - parts built with format_html
+
+
+# The webhooks sub-package's admin (endpoints, deliveries) registers itself on import.
+from transactions.webhooks import admin as webhooks_admin  # noqa: E402, F401

@@ -24,6 +24,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from transactions.models import Status, Transaction
+from transactions.webhooks import selectors as webhook_selectors
 
 logger = logging.getLogger(__name__)
 CARACAS = ZoneInfo("America/Caracas")
@@ -46,6 +47,7 @@ class Dashboard:
     completed_today: int = 0
     bank: BankStatus = field(default_factory=BankStatus)
     now: dt.datetime | None = None
+    failing_webhook_endpoints: int = 0
 
     @property
     def status_rows(self) -> list[dict]:
@@ -171,4 +173,5 @@ def dashboard_data() -> Dashboard:
         completed_today=completed_today(),
         bank=bank_status(),
         now=timezone.now(),
+        failing_webhook_endpoints=webhook_selectors.failing_endpoint_count(),
     )

@@ -174,3 +174,7 @@ class Transaction(models.Model):
 
     def __str__(self):
         return f"{self.transaction_id} ({self.status})"
+
+
+# Models of the webhooks sub-package belong to this app (migrations in transactions/migrations/).
+from transactions.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent  # noqa: E402, F401

@@ -25,6 +25,7 @@ from config.ratelimit import enforce_rate
 from transactions import validators
 from transactions.models import Status, Transaction
 from transactions.verification_queue import notify_due
+from transactions.webhooks import services as webhooks
 
 # Audit action names (audit/actions.py holds the vocabulary; literals match it).
 TRANSACTION_CREATED = "transaction.created"
@@ -137,6 +138,7 @@ def create_claim(*, data: dict, actor) -> tuple[Transaction, bool]:
                 after=_snapshot(claim, ("status", *IDEMPOTENCY_FIELDS)),
             )
             notify_due(claim.pk)  # delivered at commit: wakes a verification worker
+            webhooks.claim_event_record(claim=claim)
     except IntegrityError as exc:
         constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
         existing = Transaction.objects.filter(transaction_id=cleaned["transaction_id"]).first()
@@ -259,6 +261,9 @@ def _apply_transition(
         after=_snapshot(claim, [f for f in changed if f not in NOT_AUDITED]),
         reason=reason or "",
         metadata={"from_status": from_status, "to_status": to_status, **(metadata or {})},
+    )
+    webhooks.claim_event_record(
+        claim=claim, from_status=from_status, reason=reason, actor=actor, actor_type=actor_type
     )
     return claim
 

@@ -1,0 +1,38 @@
+"""Reads for webhooks."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from config.errors import NotFound
+from transactions.webhooks.models import DEACTIVATED_BY_OWNER, WebhookDelivery, WebhookEndpoint
+
+
+def endpoint_list(*, owner) -> QuerySet[WebhookEndpoint]:
+    """A client's own endpoints (also for admins: the API shows everyone only their own)."""
+    return WebhookEndpoint.objects.filter(owner=owner).order_by("-created_at")
+
+
+def endpoint_get(*, owner, endpoint_id) -> WebhookEndpoint:
+    endpoint = endpoint_list(owner=owner).filter(pk=endpoint_id).first()
+    if endpoint is None:
+        raise NotFound(_("Webhook endpoint not found."))
+    return endpoint
+
+
+def delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    return (
+        WebhookDelivery.objects.filter(endpoint=endpoint)
+        .select_related("event", "event__claim")
+        .order_by("-created_at", "-id")
+    )
+
+
+def failing_endpoint_count() -> int:
+    """Endpoints failing now or disabled for failing (the admin dashboard's count)."""
+    return (
+        WebhookEndpoint.objects.filter(failing_since__isnull=False)
+        .filter(Q(is_active=True) | ~Q(disabled_reason=DEACTIVATED_BY_OWNER))
+        .count()
+    )
