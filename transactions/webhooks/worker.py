@@ -73,9 +73,12 @@ class Worker:
                     logger.exception("webhook worker step failed")
                     busy = False
                     self.stop.wait(self.poll_seconds)
-                if not busy:
+                if busy:
+                    self.wake.set()  # there may be more: idle sibling threads look too
+                else:
                     self.wake.wait(self.poll_seconds)
-                    self.wake.clear()
+                    if not self.stop.is_set():  # never swallow the wake-up that announces a stop
+                        self.wake.clear()
         finally:
             connections.close_all()
 
@@ -88,7 +91,8 @@ class Worker:
                     raw = connection.connection
                     raw.execute(f"LISTEN {services.NOTIFY_CHANNEL}")
                     while not self.stop.is_set():
-                        for _ in raw.notifies(timeout=self.poll_seconds, stop_after=1):
+                        # Short waits so that a stop request is seen within a second.
+                        for _ in raw.notifies(timeout=1.0, stop_after=1):
                             self.wake.set()
                 except Exception:
                     logger.exception("webhook worker LISTEN failed; polling until it reconnects")
@@ -108,6 +112,6 @@ class Worker:
             thread.start()
         while not self.stop.wait(0.5):
             pass
-        self.wake.set()
+        self.wake.set()  # after stop is set: see _deliver_loop
         for thread in workers:
             thread.join()
