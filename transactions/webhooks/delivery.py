@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import certifi
 import urllib3
 from django.conf import settings
-from urllib3.exceptions import HTTPError
+from urllib3.exceptions import HTTPError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from transactions.webhooks import urlsafety
@@ -80,6 +80,8 @@ def post(*, url: str, body: bytes, headers: dict[str, str]) -> Result:
                 snippet = response.read(BODY_SNIPPET_BYTES, decode_content=False)
             finally:
                 response.close()  # the rest of the body is not read: the connection is dropped
+    except NewConnectionError:  # (a subclass of urllib3's ConnectTimeoutError: test it first)
+        return Result(None, elapsed(), "connection failed")
     except Urllib3Timeout:
         return Result(None, elapsed(), "timeout")
     except (HTTPError, OSError) as exc:

@@ -8,16 +8,16 @@ Several workers on several machines share the queue (SKIP LOCKED leases).
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 
+import structlog
 from django.db import close_old_connections, connection, connections
 from django.utils import timezone
 
 from transactions.webhooks import services
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 
 def deliver_next(*, due_before=None) -> bool:
@@ -30,15 +30,13 @@ def deliver_next(*, due_before=None) -> bool:
     recorded = services.delivery_record(delivery=delivery, result=result)
     logger.info(
         "webhook.attempt",
-        extra={
-            "delivery_id": delivery.pk,
-            "event_id": delivery.event.payload["id"],
-            "endpoint_id": str(delivery.endpoint_id),
-            "status_code": result.status_code,
-            "duration_ms": result.duration_ms,
-            "error": result.error,
-            "outcome": recorded.status if recorded else "lease_lost",
-        },
+        delivery_id=delivery.pk,
+        event_id=delivery.event.payload["id"],
+        endpoint_id=str(delivery.endpoint_id),
+        status_code=result.status_code,
+        duration_ms=result.duration_ms,
+        error=result.error,
+        outcome=recorded.status if recorded else "lease_lost",
     )
     return True
 

@@ -101,7 +101,14 @@ def test_failures_are_retried_with_backoff_then_delivered_once(
         assert worker.deliver_due() == 1
         (delivery,) = _deliveries()
         assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == attempt
-        assert delivery.last_error
+        assert delivery.last_error.startswith(
+            {
+                "500": "HTTP 500",
+                "301": "HTTP 301: redirect not followed",
+                "timeout": "timeout",
+                "close": "connection",
+            }[failure]
+        )
         if failure in ("500", "301"):
             assert delivery.last_status_code == int(failure)
         delays.append((delivery.next_attempt_at - delivery.last_attempt_at).total_seconds())
@@ -219,6 +226,17 @@ def test_rotation_signs_with_both_secrets_for_the_overlap(endpoint, receiver, ma
     worker.deliver_due()
     latest = receiver.delivered()[-1]
     assert verify(new, latest.headers, latest.body) and not verify(old, latest.headers, latest.body)
+
+
+def test_connection_refused_is_a_failed_attempt(client_user, make_claim, receiver):
+    port = receiver.server.server_port
+    receiver.server.shutdown()
+    receiver.server.server_close()
+    services.endpoint_create(owner=client_user, url=f"http://127.0.0.1:{port}/gone")
+    make_claim()
+    worker.deliver_due()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.PENDING and delivery.last_error == "connection failed"
 
 
 def test_ping(endpoint, receiver):
