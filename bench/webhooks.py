@@ -12,7 +12,8 @@ LISTEN/NOTIFY), then:
 2. throughput: queues `--slow-events` events with the receiver answering in 500 ms and prints
    deliveries/s (for `--threads` and for 8× as many threads).
 
-Timings are printed, never asserted (docs/PERFORMANCE.md).
+Timings are printed, never asserted (docs/PERFORMANCE.md); it exits non-zero only when an event
+was not delivered.
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ def main() -> None:
     from transactions.webhooks.models import DeliveryStatus, WebhookDelivery
 
     worker = None
+    complete = True
     try:
         call_command("migrate", verbosity=0, interactive=False)
         owner = User.objects.create_user(email="bench-webhooks@example.test", password="Bench-pass-123!")
@@ -152,6 +154,7 @@ def main() -> None:
             committed[claim.pk] = time.time()
         produced_in = time.monotonic() - began
         done = _wait(lambda: receiver.count >= total, timeout=120)
+        complete &= done
         ids = dict(
             WebhookDelivery.objects.filter(endpoint=endpoint).values_list(
                 "event__payload__id", "event__claim_id"
@@ -185,6 +188,7 @@ def main() -> None:
                 claim_services.create_claim(data=flat_data(), actor=owner)
             worker = _start_worker(env, threads)
             done = _wait(lambda target=target: receiver.count >= target, timeout=600)
+            complete &= done
             _stop(worker)
             worker = None
             window = receiver.times[first:target]
@@ -199,6 +203,8 @@ def main() -> None:
             _stop(worker)
         connections.close_all()
         _admin_exec(url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
+    if not complete:
+        raise SystemExit("some events were not delivered")  # a correctness failure, not a timing
 
 
 if __name__ == "__main__":

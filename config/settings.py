@@ -319,6 +319,8 @@ WEBHOOKS = {
     "ALLOW_PRIVATE_ADDRESSES": False if IS_PRODUCTION else env.bool("WEBHOOKS_ALLOW_PRIVATE", default=True),
     "CONNECT_TIMEOUT": env.float("WEBHOOKS_CONNECT_TIMEOUT", default=3.0),
     "READ_TIMEOUT": env.float("WEBHOOKS_READ_TIMEOUT", default=10.0),
+    # CA bundle to verify receivers' certificates ("" = certifi's).
+    "CA_BUNDLE": env.str("WEBHOOKS_CA_BUNDLE", default=""),
     # Retries: base·2^(n-1) seconds (jittered), capped; after RETRY_FOR_SECONDS a delivery fails.
     "RETRY_BASE_SECONDS": env.float("WEBHOOKS_RETRY_BASE_SECONDS", default=30.0),
     "RETRY_MAX_SECONDS": env.float("WEBHOOKS_RETRY_MAX_SECONDS", default=12 * 3600.0),

@@ -5,6 +5,7 @@ Secrets are never shown. An endpoint disabled for failing (or failing now) is fl
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from django.contrib import admin, messages
@@ -90,6 +91,11 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("event", "event__claim", "endpoint")
     actions = ["redeliver"]
     exclude = ("lease_token",)
+    readonly_fields = ("payload",)
+
+    @admin.display(description=_("payload"))
+    def payload(self, obj: WebhookDelivery):
+        return format_html("<pre>{}</pre>", json.dumps(obj.event.payload, indent=2, ensure_ascii=False))
 
     @admin.display(description=_("event"))
     def event_type(self, obj: WebhookDelivery):

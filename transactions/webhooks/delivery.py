@@ -40,7 +40,7 @@ def _pool(target: urlsafety.Target, timeout: urllib3.Timeout):
             server_hostname=target.host,
             assert_hostname=target.host,
             cert_reqs="CERT_REQUIRED",
-            ca_certs=certifi.where(),
+            ca_certs=settings.WEBHOOKS.get("CA_BUNDLE") or certifi.where(),
         )
     return urllib3.HTTPConnectionPool(**common)
 

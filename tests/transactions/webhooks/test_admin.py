@@ -40,7 +40,10 @@ def test_deliveries_searchable_by_claim_endpoint_and_event_id(admin_client, endp
     worker.deliver_due()
     by_claim = admin_client.get(reverse(DELIVERIES), {"q": a.transaction_id}).content.decode()
     assert a.transaction_id in by_claim and b.transaction_id not in by_claim
-    event_id = WebhookDelivery.objects.get(event__claim=b).event.public_id
+    delivery_b = WebhookDelivery.objects.get(event__claim=b)
+    event_id = delivery_b.event.public_id
+    page = admin_client.get(reverse("admin:transactions_webhookdelivery_change", args=[delivery_b.pk]))
+    assert event_id in page.content.decode()  # the payload as sent
     by_event = admin_client.get(reverse(DELIVERIES), {"q": event_id}).content.decode()
     assert b.transaction_id in by_event and a.transaction_id not in by_event
     by_url = admin_client.get(reverse(DELIVERIES), {"q": "127.0.0.1"}).content.decode()
