@@ -134,12 +134,17 @@ class DeliveryOutputSerializer(serializers.Serializer):
 
 
 TAGS = ["webhooks"]
-ENDPOINT_ID = r"[0-9a-fA-F-]{36}"
+ENDPOINT_ID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 
 class WebhookEndpointViewSet(viewsets.GenericViewSet):
     lookup_field = "id"
     queryset = WebhookEndpoint.objects.none()  # for the schema; rows come from the selectors
+    serializer_class = EndpointOutputSerializer  # OPTIONS metadata; each action names its own
+
+    def get_serializer_class(self):
+        return EndpointCreateInputSerializer if self.action == "create" else EndpointOutputSerializer
+
     lookup_value_regex = ENDPOINT_ID
 
     def _get(self, request, id):
@@ -147,7 +152,7 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="List your webhook endpoints",
-        responses={200: EndpointOutputSerializer(many=True), **error_responses(401, 403)},
+        responses={200: EndpointOutputSerializer(many=True), **error_responses(400, 401, 403, 404)},
         tags=TAGS,
     )
     def list(self, request):
@@ -231,7 +236,7 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="An endpoint's deliveries, newest first",
         description="Paginated (`page`, `size`). Each with its last attempt: status code, duration, error.",
-        responses={200: DeliveryOutputSerializer(many=True), **error_responses(401, 403, 404)},
+        responses={200: DeliveryOutputSerializer(many=True), **error_responses(400, 401, 403, 404)},
         tags=TAGS,
     )
     @action(detail=True, methods=["get"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -15,7 +16,10 @@ def endpoint_list(*, owner) -> QuerySet[WebhookEndpoint]:
 
 
 def endpoint_get(*, owner, endpoint_id) -> WebhookEndpoint:
-    endpoint = endpoint_list(owner=owner).filter(pk=endpoint_id).first()
+    try:
+        endpoint = endpoint_list(owner=owner).filter(pk=endpoint_id).first()
+    except ValidationError:  # not a UUID
+        endpoint = None
     if endpoint is None:
         raise NotFound(_("Webhook endpoint not found."))
     return endpoint
