@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("transactions", "0003_search_indexes"),
+        ("transactions", "0004_amountless_claims_reason_codes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
