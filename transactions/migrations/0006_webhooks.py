@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("transactions", "0004_amountless_claims_reason_codes"),
+        ("transactions", "0005_client_reverify"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
