@@ -1,9 +1,16 @@
-"""The hash chain: one canonical form of an event, hashed with HMAC-SHA256.
+"""The hash chains: one canonical form of an event, hashed with HMAC-SHA256.
 
 `canonical_payload(event)` is the ONLY definition of what is hashed; `record()` uses it when
 writing and `verify_audit` when checking. It covers every immutable field of the event plus the
 previous event's hash, as JSON with sorted keys and no whitespace. Values go through `to_jsonable`
 first so that what is hashed is exactly what PostgreSQL's jsonb gives back when read.
+
+Version 1 is the legacy single chain (chain 0, positions = `sequence`), unchanged so that every
+event written before the sharded chains still verifies. Version 2 (chains 1..N) also hashes
+`chain` and `chain_seq`, so an event cannot be moved to another chain or position unnoticed.
+Chain c's first event links to `chain_genesis(c, legacy head hash)`: every sharded chain is bound
+to the legacy chain's final head (cutting the legacy tail breaks all of them), see
+docs/AUDIT_CHAINS.md.
 """
 
 from __future__ import annotations
@@ -22,7 +29,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 GENESIS_HASH = "0" * 64
-CANONICAL_VERSION = 1
+CANONICAL_VERSION = 1  # the legacy chain (chain 0)
+SHARDED_VERSION = 2  # chains 1..N
+LEGACY_CHAIN = 0
 
 
 def _datetime(value: dt.datetime) -> str:
@@ -81,8 +90,9 @@ def _target_label(target_type_id: int | None) -> str | None:
 
 def canonical_payload(event) -> bytes:
     """The bytes that are hashed for `event` (an AuditEvent, saved or about to be)."""
+    sharded = bool(event.chain)
     payload = {
-        "v": CANONICAL_VERSION,
+        "v": SHARDED_VERSION if sharded else CANONICAL_VERSION,
         "sequence": int(event.sequence),
         "occurred_at": _datetime(event.occurred_at),
         "actor_id": str(event.actor_id) if event.actor_id is not None else None,
@@ -99,6 +109,9 @@ def canonical_payload(event) -> bytes:
         "metadata": to_jsonable(event.metadata or {}),
         "prev_hash": event.prev_hash,
     }
+    if sharded:
+        payload["chain"] = int(event.chain)
+        payload["chain_seq"] = int(event.chain_seq)
     return json.dumps(
         payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
@@ -118,3 +131,18 @@ def compute_hash(event) -> str:
 
 def hash_matches(event) -> bool:
     return hmac.compare_digest(compute_hash(event), event.hash or "")
+
+
+def chain_genesis(chain: int, legacy_head_hash: str) -> str:
+    """The `prev_hash` of chain `chain`'s first event: bound to the legacy chain's head."""
+    message = f"audit-chain-genesis:{int(chain)}:{legacy_head_hash}".encode()
+    return hmac.new(_key(), message, hashlib.sha256).hexdigest()
+
+
+def chain_for(*, target_type_id: int | None, target_id: str, chains: int, fallback: int) -> int:
+    """The chain (1..chains) of an event: its target's, so one object's events stay in one chain
+    in order; `fallback` (any int) for events without a target."""
+    if target_type_id is None:
+        return fallback % chains + 1
+    digest = hashlib.blake2b(f"{target_type_id}:{target_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % chains + 1

@@ -48,7 +48,14 @@ class AuditEventQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
+    # Global, unique, increasing event number (a PostgreSQL sequence: no lock, may have gaps);
+    # orders the trail for readers. The tamper evidence is per chain (`chain`, `chain_seq`).
     sequence = models.BigIntegerField(_("sequence"), unique=True, editable=False)
+    # Which hash chain the event extends: 0 = the single legacy chain (every event before the
+    # sharded chains began, numbered by `sequence`, closed since); 1..AUDIT_CHAINS = the sharded
+    # chains (docs/AUDIT_CHAINS.md), each gapless by `chain_seq` under its own append lock.
+    chain = models.PositiveSmallIntegerField(_("chain"), default=0, db_default=0, editable=False)
+    chain_seq = models.BigIntegerField(_("position in chain"), null=True, blank=True, editable=False)
     occurred_at = models.DateTimeField(_("occurred at"), editable=False)
 
     # Users are only soft-deleted; PROTECT keeps the chain (actor_id is hashed) intact.
@@ -93,10 +100,19 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
         ordering = ["-sequence"]
         default_permissions = ("view",)
-        # A forged row outside the chain (e.g. `sequence = -7`) is refused by the database; rows
-        # that do not extend the head are refused by a trigger (migration 0004).
+        # A forged row outside the chains (e.g. `sequence = -7`, a chain position <= 0) is refused
+        # by the database; rows that do not extend their chain's head are refused by a trigger
+        # (migrations 0004, 0005).
         constraints = [
-            models.CheckConstraint(condition=models.Q(sequence__gt=0), name="audit_sequence_positive")
+            models.CheckConstraint(condition=models.Q(sequence__gt=0), name="audit_sequence_positive"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(chain=0, chain_seq__isnull=True)
+                    | models.Q(chain__gte=1, chain__lte=255, chain_seq__gt=0)
+                ),
+                name="audit_chain_position_valid",
+            ),
+            models.UniqueConstraint(fields=["chain", "chain_seq"], name="audit_chain_position_unique"),
         ]
         indexes = [
             models.Index(fields=["action", "-sequence"], name="audit_action_seq_idx"),

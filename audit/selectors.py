@@ -23,5 +23,16 @@ def event_list() -> QuerySet[AuditEvent]:
 
 
 def audit_head() -> AuditEvent | None:
-    """The last event of the chain (highest sequence), or None when the trail is empty."""
+    """The last event of the trail (highest sequence), or None when the trail is empty."""
     return AuditEvent.objects.order_by("-sequence").first()
+
+
+def chain_heads() -> dict[int, AuditEvent]:
+    """The head event of every chain (0 = the closed legacy chain, 1..N sharded), by chain."""
+    heads = {}
+    legacy = AuditEvent.objects.filter(chain=0).order_by("-sequence").first()
+    if legacy is not None:
+        heads[0] = legacy
+    for event in AuditEvent.objects.exclude(chain=0).order_by("chain", "-chain_seq").distinct("chain"):
+        heads[event.chain] = event
+    return heads

@@ -1,33 +1,45 @@
 """Writing the audit trail. `record()` is the only way to create an AuditEvent.
 
-Appends are serialised with a PostgreSQL transaction-level advisory lock: the writer takes the
-lock, reads the last event (sequence, hash), inserts the next one and keeps the lock until its
-transaction commits or rolls back. So the chain never forks, sequences have no gaps (a rolled-back
-append consumed nothing), and commits become visible in sequence order. Other transactions are not
-blocked by it; only concurrent audit appends wait for each other. Call `record()` as the last
-step of the caller's transaction to keep that window short.
+The trail is `AUDIT_CHAINS` independent hash chains (docs/AUDIT_CHAINS.md). An event goes to its
+target's chain (so one claim's events are one ordered chain), a target-less event to a random one.
+Appends to one chain are serialised with that chain's PostgreSQL transaction-level advisory lock:
+the writer takes the lock, reads the chain's head (position, hash), inserts the next position and
+keeps the lock until its transaction commits or rolls back. So a chain never forks, its positions
+have no gaps (a rolled-back append consumed nothing) and its commits become visible in order;
+appends to different chains never wait for each other (no global lock on the request path). The
+global `sequence` (readers' order) comes from a PostgreSQL sequence, without a lock. Call
+`record()` as the last step of the caller's transaction to keep the lock window short.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import random
 import re
 from typing import Any
 
 import structlog
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router, transaction
 from django.utils import timezone
 
 from audit import actions
-from audit.chain import GENESIS_HASH, compute_hash, to_jsonable
+from audit.chain import GENESIS_HASH, LEGACY_CHAIN, chain_for, chain_genesis, compute_hash, to_jsonable
 from audit.models import ActorType, AuditEvent
 from config import request_context
 
 logger = structlog.get_logger(__name__)
 
-# pg_advisory_xact_lock key for audit appends: int.from_bytes(b"amaudit1", "big").
+# pg_advisory_xact_lock keys for audit appends: APPEND_LOCK_KEY + chain (int.from_bytes(b"amaudit1")).
 APPEND_LOCK_KEY = 7020599496736077361
+SEQUENCE_NAME = "audit_auditevent_sequence_seq"  # migration 0005
+_rng = random.Random()  # noqa: S311 - spreads target-less events over chains, not a secret
+
+
+def chains() -> int:
+    return max(1, min(255, int(getattr(settings, "AUDIT_CHAINS", 16))))
+
 
 ACTION_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
@@ -65,25 +77,50 @@ def _actor_label(actor) -> str:
     return str(getattr(actor, "email", "") or getattr(actor, "full_name", "") or actor)
 
 
-def _lock_and_read_head(using: str) -> tuple[int, str] | None:
-    """Take the append lock, then read the last event (sequence, hash) with a fresh snapshot."""
+def _legacy_head_hash(using: str) -> str:
+    """The closed legacy chain's last hash (the genesis every sharded chain links to)."""
+    found = (
+        AuditEvent.objects.using(using)
+        .filter(chain=LEGACY_CHAIN)
+        .order_by("-sequence")
+        .values_list("hash", flat=True)
+        .first()
+    )
+    return found or GENESIS_HASH
+
+
+def _lock_and_read_head(using: str, chain: int) -> tuple[int, str | None, int]:
+    """Take `chain`'s append lock, then read its head (position, hash) with a fresh snapshot and
+    draw the next global sequence number: (head position or 0, head hash or None, sequence)."""
     connection = connections[using]
     if connection.vendor == "postgresql":
-        # Two statements in one round trip (simple query protocol, no parameters): in READ COMMITTED
-        # each statement takes its own snapshot, so the SELECT sees every append committed before
-        # the lock was granted.
+        # Three statements in one round trip (simple query protocol, no parameters): in READ
+        # COMMITTED each statement takes its own snapshot, so the SELECT sees every append to
+        # this chain committed before the lock was granted.
         table = connection.ops.quote_name(AuditEvent._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT pg_advisory_xact_lock({int(APPEND_LOCK_KEY)}); "  # noqa: S608 - constants only
-                f"SELECT sequence, hash FROM {table} ORDER BY sequence DESC LIMIT 1"
+                f"SELECT pg_advisory_xact_lock({int(APPEND_LOCK_KEY) + int(chain)}); "  # noqa: S608 - ints
+                f"SELECT chain_seq, hash FROM {table} WHERE chain = {int(chain)} "
+                "ORDER BY chain_seq DESC LIMIT 1; "
+                f"SELECT nextval('{SEQUENCE_NAME}')"
             )
             cursor.nextset()
-            row = cursor.fetchone()
-        return (row[0], row[1]) if row else None
-    # SQLite: the database-wide writer lock serialises writers; `sequence` is UNIQUE, so a
-    # racing writer fails loudly instead of forking the chain.
-    return AuditEvent.objects.using(using).order_by("-sequence").values_list("sequence", "hash").first()
+            head = cursor.fetchone()
+            cursor.nextset()
+            sequence = cursor.fetchone()[0]
+        return (head[0], head[1], sequence) if head else (0, None, sequence)
+    # SQLite: the database-wide writer lock serialises writers; (chain, chain_seq) and sequence
+    # are UNIQUE, so a racing writer fails loudly instead of forking a chain.
+    head = (
+        AuditEvent.objects.using(using)
+        .filter(chain=chain)
+        .order_by("-chain_seq")
+        .values_list("chain_seq", "hash")
+        .first()
+    )
+    last = AuditEvent.objects.using(using).order_by("-sequence").values_list("sequence", flat=True).first()
+    return (head[0], head[1], (last or 0) + 1) if head else (0, None, (last or 0) + 1)
 
 
 def record(
@@ -143,11 +180,20 @@ def record(
     )
 
     using = router.db_for_write(AuditEvent)
+    chain = chain_for(
+        target_type_id=target_type.pk if target_type is not None else None,
+        target_id=target_id,
+        chains=chains(),
+        fallback=_rng.randrange(1 << 30),
+    )
     with transaction.atomic(using=using, savepoint=False):
-        last = _lock_and_read_head(using)
-        last_sequence, prev_hash = last if last else (0, GENESIS_HASH)
-        event.sequence = last_sequence + 1
-        event.prev_hash = prev_hash
+        position, prev_hash, sequence = _lock_and_read_head(using, chain)
+        event.sequence = sequence
+        event.chain = chain
+        event.chain_seq = position + 1
+        event.prev_hash = (
+            prev_hash if prev_hash is not None else chain_genesis(chain, _legacy_head_hash(using))
+        )
         event.occurred_at = timezone.now()
         event.hash = compute_hash(event)
         event._recording = True

@@ -1,25 +1,29 @@
-"""Walking the hash chain and reporting the first broken link (used by `manage.py verify_audit`).
+"""Walking the hash chains and reporting the first broken link (used by `manage.py verify_audit`).
 
-Streams with keyset pagination on `sequence` (bounded memory, works through PgBouncer, any table
-size). For each event, in order:
-  1. sequence gap    -> a row was deleted (or the walk does not start where expected);
-  2. prev_hash link  -> rows were reordered/swapped or a row replaced;
-  3. own hash        -> the row's content was edited.
-Then the whole table is accounted for: its row count, lowest and highest sequence must be exactly
-those of the verified chain (1..head), so a row outside the chain (a forged `sequence = -7`, or
-one the walk never reached) is a break too ("accounting").
-A deleted tail cannot be seen from inside the chain: `expected_head` (a head published earlier by
-`audit_head --publish`) must still be in the chain with the same hash ("tail").
+The trail is the closed legacy chain (chain 0, positions = `sequence`) plus the sharded chains
+1..N (positions = `chain_seq`), see docs/AUDIT_CHAINS.md. Each chain is streamed with keyset
+pagination on its position (bounded memory, works through PgBouncer, any table size). For each
+event, in order:
+  1. position gap    -> a row was deleted (or the walk does not start where expected);
+  2. prev_hash link  -> rows were reordered/swapped or a row replaced (a sharded chain's first
+                        event must link to its genesis, bound to the legacy chain's head);
+  3. own hash        -> the row's content (or its chain/position) was edited.
+Then the whole table is accounted for: per chain, the row count, lowest and highest position
+must be exactly those of the verified chain (1..head), and no row may sit outside a verified
+chain, so a row beside the chains (a forged `sequence = -7`, or one the walks never reached) is a
+break too ("accounting").
+A deleted tail cannot be seen from inside a chain: `expected_head` (heads published earlier by
+`audit_head --publish`) must still be in their chains with the same hashes ("tail").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Max, Min
 
-from audit.chain import GENESIS_HASH, hash_matches
+from audit.chain import GENESIS_HASH, LEGACY_CHAIN, chain_genesis, hash_matches
 from audit.models import AuditEvent
 
 
@@ -28,14 +32,23 @@ class Break:
     sequence: int
     kind: str  # "gap" | "link" | "hash" | "start" | "accounting" | "tail"
     message: str
+    chain: int | None = None
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    chain: int
+    position: int  # chain 0: the sequence; chains 1..N: chain_seq
+    hash: str
 
 
 @dataclass(frozen=True)
 class VerifyResult:
     checked: int
-    head_sequence: int | None
-    head_hash: str | None
+    head_sequence: int | None  # the highest global sequence verified
+    head_hash: str | None  # its hash
     broken: Break | None
+    heads: dict[int, ChainHead] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -44,17 +57,85 @@ class VerifyResult:
 
 @dataclass(frozen=True)
 class Head:
-    """A published chain head: `SEQ:HASH`."""
+    """A published head of one chain: `CHAIN:POSITION:HASH` (or `POSITION:HASH` for chain 0)."""
 
-    sequence: int
+    sequence: int  # the position in its chain
     hash: str
+    chain: int = LEGACY_CHAIN
 
     @classmethod
     def parse(cls, text: str) -> Head:
-        seq, sep, digest = (text or "").strip().partition(":")
-        if not sep or not seq.isdigit() or int(seq) < 1 or len(digest) != 64:
-            raise ValueError(f"Expected SEQ:HASH (a positive sequence and a 64-hex hash), got {text!r}")
-        return cls(int(seq), digest.lower())
+        parts = (text or "").strip().split(":")
+        if len(parts) == 2:
+            parts = [str(LEGACY_CHAIN), *parts]
+        if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or len(parts[2]) != 64:
+            raise ValueError(
+                f"Expected SEQ:HASH or CHAIN:SEQ:HASH (positive numbers, a 64-hex hash), got {text!r}"
+            )
+        chain, position, digest = int(parts[0]), int(parts[1]), parts[2].lower()
+        if position < 1:
+            raise ValueError(f"Expected a positive position, got {text!r}")
+        return cls(position, digest, chain)
+
+    @classmethod
+    def parse_many(cls, text: str) -> list[Head]:
+        """`c:SEQ:HASH,c:SEQ:HASH,…` (what `audit_head` publishes as `expect_head`)."""
+        return [cls.parse(part) for part in (text or "").split(",") if part.strip()]
+
+    def __str__(self) -> str:
+        return f"{self.chain}:{self.sequence}:{self.hash}"
+
+
+def _position_field(chain: int) -> str:
+    return "sequence" if chain == LEGACY_CHAIN else "chain_seq"
+
+
+def _walk(
+    chain: int,
+    *,
+    start: int,
+    expected_prev_hash: str,
+    batch: int,
+    progress: Callable[[int, int], None] | None,
+    checked_before: int,
+) -> tuple[int, AuditEvent | None, Break | None]:
+    """Walk one chain from position `start` + 1: (events checked, last event, break or None)."""
+    pos = _position_field(chain)
+    checked, last, cursor, expected = 0, None, start, start + 1
+    where = "sequence" if chain == LEGACY_CHAIN else "position"
+    while True:
+        rows = list(AuditEvent.objects.filter(chain=chain, **{f"{pos}__gt": cursor}).order_by(pos)[:batch])
+        if not rows:
+            return checked, last, None
+        for event in rows:
+            at = getattr(event, pos)
+            problem = None
+            if at != expected:
+                problem = (
+                    "gap" if at > expected else "start",
+                    f"expected {where} {expected} (events {expected}..{at - 1} are missing: deleted rows)",
+                )
+            elif event.prev_hash != expected_prev_hash:
+                problem = (
+                    "link",
+                    "prev_hash does not match the hash of "
+                    + (f"{where} {at - 1}" if at > 1 else "the chain's genesis")
+                    + " (rows reordered, swapped or replaced)",
+                )
+            elif not hash_matches(event):
+                problem = ("hash", "hash mismatch (the event's content was edited)")
+            if problem is not None:
+                kind, text = problem
+                if chain != LEGACY_CHAIN:
+                    text = f"chain {chain} position {at}: {text}"
+                return checked, last, Break(event.sequence, kind, text, chain)
+            checked += 1
+            expected = at + 1
+            expected_prev_hash = event.hash
+            last = event
+        cursor = getattr(rows[-1], pos)
+        if progress is not None:
+            progress(checked_before + checked, rows[-1].sequence)
 
 
 def verify_chain(
@@ -62,18 +143,22 @@ def verify_chain(
     since: int | None = None,
     batch: int = 2000,
     progress: Callable[[int, int], None] | None = None,
-    expected_head: Head | None = None,
+    expected_head: Head | list[Head] | None = None,
 ) -> VerifyResult:
-    """Verify the chain from sequence `since` (default: the beginning) to the current head, then
-    account for every row of the table and, when given, check a published head.
+    """Verify the legacy chain (from `since`, default its beginning) and every sharded chain, then
+    account for every row of the table and, when given, check published heads.
 
     `progress(checked, last_sequence)` is called after each batch.
     """
     batch = max(1, int(batch))
     if since is None or since <= 1:
-        start, expected_prev_hash, expected_seq = 0, GENESIS_HASH, 1
+        start, prev = 0, GENESIS_HASH
     else:
-        anchor = AuditEvent.objects.filter(sequence=since - 1).values_list("hash", flat=True).first()
+        anchor = (
+            AuditEvent.objects.filter(chain=LEGACY_CHAIN, sequence=since - 1)
+            .values_list("hash", flat=True)
+            .first()
+        )
         if anchor is None:
             return VerifyResult(
                 0,
@@ -81,79 +166,110 @@ def verify_chain(
                 None,
                 Break(since, "start", f"sequence {since - 1} (the checkpoint's predecessor) is missing"),
             )
-        start, expected_prev_hash, expected_seq = since - 1, anchor, since
+        start, prev = since - 1, anchor
 
-    checked = 0
-    last: AuditEvent | None = None
-    cursor = start
-    while True:
-        rows = list(AuditEvent.objects.filter(sequence__gt=cursor).order_by("sequence")[:batch])
-        if not rows:
-            break
-        for event in rows:
-            problem = None
-            if event.sequence != expected_seq:
-                problem = (
-                    "gap" if event.sequence > expected_seq else "start",
-                    f"expected sequence {expected_seq} "
-                    f"(events {expected_seq}..{event.sequence - 1} are missing: deleted rows)",
-                )
-            elif event.prev_hash != expected_prev_hash:
-                problem = (
-                    "link",
-                    "prev_hash does not match the hash of sequence "
-                    f"{event.sequence - 1} (rows reordered, swapped or replaced)",
-                )
-            elif not hash_matches(event):
-                problem = ("hash", "hash mismatch (the event's content was edited)")
-            if problem is not None:
-                return _result(checked, last, Break(event.sequence, *problem))
-            checked += 1
-            expected_seq = event.sequence + 1
-            expected_prev_hash = event.hash
-            last = event
-        cursor = rows[-1].sequence
-        if progress is not None:
-            progress(checked, cursor)
-    head = last.sequence if last is not None else start
-    broken = _account_for_every_row(head) or _check_expected_head(expected_head, head)
-    return _result(checked, last, broken)
-
-
-def _account_for_every_row(head: int) -> Break | None:
-    """The table holds exactly the rows 1..head of the chain: nothing beside or below it."""
-    stats = AuditEvent.objects.aggregate(rows=Count("pk"), low=Min("sequence"), high=Max("sequence"))
-    rows, low, high = stats["rows"], stats["low"], stats["high"]
-    if rows == head and (rows == 0 or (low == 1 and high == head)):
-        return None
-    return Break(
-        low if low is not None and low < 1 else head + 1,
-        "accounting",
-        f"the table holds {rows} events (sequences {low}..{high}) but the chain accounts for {head} "
-        "(1..head): rows outside the chain were inserted",
+    heads: dict[int, ChainHead] = {}
+    checked, top = 0, None
+    done, last, broken = _walk(
+        LEGACY_CHAIN, start=start, expected_prev_hash=prev, batch=batch, progress=progress, checked_before=0
     )
+    checked += done
+    if broken is not None:
+        return VerifyResult(checked, None, None, broken, heads)
+    legacy_position = last.sequence if last is not None else start
+    legacy_hash = last.hash if last is not None else prev
+    heads[LEGACY_CHAIN] = ChainHead(LEGACY_CHAIN, legacy_position, legacy_hash)
+    top = last
 
-
-def _check_expected_head(expected: Head | None, head: int) -> Break | None:
-    if expected is None:
-        return None
-    if head < expected.sequence:
-        return Break(
-            head + 1,
-            "tail",
-            f"the chain ends at sequence {head} but the published head is {expected.sequence}: "
-            f"events {head + 1}..{expected.sequence} (at least) were cut from the tail",
+    sharded = sorted(
+        AuditEvent.objects.exclude(chain=LEGACY_CHAIN).order_by().values_list("chain", flat=True).distinct()
+    )
+    for chain in sharded:
+        done, last, broken = _walk(
+            chain,
+            start=0,
+            expected_prev_hash=chain_genesis(chain, legacy_hash),
+            batch=batch,
+            progress=progress,
+            checked_before=checked,
         )
-    found = AuditEvent.objects.filter(sequence=expected.sequence).values_list("hash", flat=True).first()
-    if found != expected.hash:
+        checked += done
+        if broken is not None:
+            return VerifyResult(checked, None, None, broken, heads)
+        if last is not None:
+            heads[chain] = ChainHead(chain, last.chain_seq, last.hash)
+            if top is None or last.sequence > top.sequence:
+                top = last
+
+    broken = _account_for_every_row(heads) or _check_expected_heads(expected_head, heads)
+    return VerifyResult(checked, top.sequence if top else None, top.hash if top else None, broken, heads)
+
+
+def _account_for_every_row(heads: dict[int, ChainHead]) -> Break | None:
+    """Every row belongs to a verified chain, whose positions are exactly 1..head."""
+    legacy = AuditEvent.objects.filter(chain=LEGACY_CHAIN).aggregate(
+        rows=Count("pk"), low=Min("sequence"), high=Max("sequence")
+    )
+    head = heads[LEGACY_CHAIN].position
+    if not (legacy["rows"] == head and (head == 0 or (legacy["low"] == 1 and legacy["high"] == head))):
+        low = legacy["low"]
         return Break(
-            expected.sequence,
-            "tail",
-            f"sequence {expected.sequence} has hash {found} but the published head says {expected.hash}: "
-            "the chain was rewritten after the head was published",
+            low if low is not None and low < 1 else head + 1,
+            "accounting",
+            f"the table holds {legacy['rows']} legacy events (sequences {low}..{legacy['high']}) but the "
+            f"legacy chain accounts for {head} (1..head): rows outside the chain were inserted",
+            LEGACY_CHAIN,
+        )
+    stats = (
+        AuditEvent.objects.exclude(chain=LEGACY_CHAIN)
+        .values("chain")
+        .annotate(
+            rows=Count("pk"), positioned=Count("chain_seq"), low=Min("chain_seq"), high=Max("chain_seq")
+        )
+    )
+    for row in stats:
+        chain = row["chain"]
+        head = heads[chain].position if chain in heads else 0
+        if row["rows"] == row["positioned"] == head and row["low"] == 1 and row["high"] == head:
+            continue
+        return Break(
+            0,
+            "accounting",
+            f"chain {chain}: the table holds {row['rows']} events (positions {row['low']}..{row['high']}) "
+            f"but the chain accounts for {head} (1..head): rows outside the chain were inserted",
+            chain,
         )
     return None
 
 
-def _result(checked: int, last: AuditEvent | None, broken: Break | None) -> VerifyResult:
-    return VerifyResult(checked, last.sequence if last else None, last.hash if last else None, broken)
+def _check_expected_heads(expected: Head | list[Head] | None, heads: dict[int, ChainHead]) -> Break | None:
+    if expected is None:
+        return None
+    for published in [expected] if isinstance(expected, Head) else expected:
+        chain, where = published.chain, "sequence" if published.chain == LEGACY_CHAIN else "position"
+        label = "" if chain == LEGACY_CHAIN else f"chain {chain}: "
+        head = heads.get(chain)
+        position = head.position if head is not None else 0
+        if position < published.sequence:
+            return Break(
+                0,
+                "tail",
+                f"{label}the chain ends at {where} {position} but the published head is "
+                f"{published.sequence}: events {position + 1}..{published.sequence} (at least) "
+                "were cut from the tail",
+                chain,
+            )
+        found = (
+            AuditEvent.objects.filter(chain=chain, **{_position_field(chain): published.sequence})
+            .values_list("hash", flat=True)
+            .first()
+        )
+        if found != published.hash:
+            return Break(
+                0,
+                "tail",
+                f"{label}{where} {published.sequence} has hash {found} but the published head says "
+                f"{published.hash}: the chain was rewritten after the head was published",
+                chain,
+            )
+    return None

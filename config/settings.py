@@ -307,6 +307,9 @@ if IS_PRODUCTION:
     AUDIT_HMAC_KEY = _required("AUDIT_HMAC_KEY")
 else:
     AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="local-audit-key-not-for-production")
+# Independent hash chains the trail is sharded into (docs/AUDIT_CHAINS.md): appends to different
+# chains never wait for each other. May be raised later (existing chains stay valid).
+AUDIT_CHAINS = env.int("AUDIT_CHAINS", default=16)
 
 # --- transactions ---------------------------------------------------------------------------
 PAYMENT_DATE_MAX_AGE_DAYS = env.int("PAYMENT_DATE_MAX_AGE_DAYS", default=90)

@@ -1,4 +1,4 @@
-"""verify_audit on an intact chain and after tampering (done with the triggers disabled, as a DBA)."""
+"""verify_audit on intact chains and after tampering (done with the triggers disabled, as a DBA)."""
 
 import io
 
@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from audit.models import AuditEvent
 from audit.verification import verify_chain
 from tests.audit.conftest import triggers_disabled
 
@@ -23,11 +24,23 @@ def sql(statement, params=None):
         cursor.execute(statement, params)
 
 
-def test_intact_chain_verifies(make_events):
+@pytest.fixture
+def one_chain(make_events, make_user):
+    """n events of one target: one chain, positions 1..n."""
+
+    def _make(n):
+        events = make_events(n, target=make_user())
+        assert [e.chain_seq for e in events] == list(range(1, n + 1))
+        return events
+
+    return _make
+
+
+def test_intact_chains_verify(make_events):
     events = make_events(7)
     out, err = run_verify("--batch", "3")
     assert "OK: 7 events verified" in out
-    assert events[-1].hash in out
+    assert max(events, key=lambda e: e.sequence).hash in out
     assert "verified 3 events" in err and "verified 7 events" in err  # progress per batch
 
 
@@ -36,92 +49,111 @@ def test_empty_trail_verifies():
     assert "no audit events" in out
 
 
-def test_edited_after_field_is_reported(make_events):
-    make_events(5)
+def test_edited_after_field_is_reported(one_chain):
+    events = one_chain(5)
     with triggers_disabled():
-        sql("""UPDATE audit_auditevent SET after = '{"amount": "999.00"}'::jsonb WHERE sequence = 3""")
-    with pytest.raises(CommandError, match=r"BROKEN at sequence 3: hash mismatch") as exc:
+        sql(
+            """UPDATE audit_auditevent SET after = '{"amount": "999.00"}'::jsonb WHERE sequence = %s""",
+            [events[2].sequence],
+        )
+    with pytest.raises(
+        CommandError, match=rf"BROKEN at sequence {events[2].sequence}: chain \d+ position 3: hash mismatch"
+    ) as exc:
         run_verify()
     assert exc.value.returncode == 2
 
 
-def test_edited_reason_with_a_forged_plain_sha256_is_reported(make_events):
+def test_edited_reason_with_a_forged_plain_sha256_is_reported(one_chain):
     """Without the HMAC key a forger cannot recompute a valid hash."""
-    make_events(4)
+    events = one_chain(4)
     with triggers_disabled():
         sql(
             "UPDATE audit_auditevent SET reason = 'forged', hash = encode(sha256('x'), 'hex') "
-            "WHERE sequence = 4"
+            "WHERE sequence = %s",
+            [events[3].sequence],
         )
-    with pytest.raises(CommandError, match=r"sequence 4"):
+    with pytest.raises(CommandError, match=rf"sequence {events[3].sequence}"):
         run_verify()
 
 
-def test_deleted_middle_row_is_reported(make_events):
-    make_events(6)
+def test_moving_an_event_to_another_position_is_reported(one_chain):
+    """chain_seq is hashed: renumbering a row (to close a gap) breaks its own hash."""
+    events = one_chain(4)
     with triggers_disabled():
-        sql("DELETE FROM audit_auditevent WHERE sequence = 4")
-    with pytest.raises(CommandError, match=r"BROKEN at sequence 5: .*expected sequence 4") as exc:
+        sql("DELETE FROM audit_auditevent WHERE sequence = %s", [events[1].sequence])
+        sql(
+            "UPDATE audit_auditevent SET chain_seq = 2, prev_hash = %s WHERE sequence = %s",
+            [events[0].hash, events[2].sequence],
+        )
+    with pytest.raises(CommandError, match=r"position 2: hash mismatch"):
+        run_verify()
+
+
+def test_deleted_middle_row_is_reported(one_chain):
+    events = one_chain(6)
+    with triggers_disabled():
+        sql("DELETE FROM audit_auditevent WHERE sequence = %s", [events[3].sequence])
+    with pytest.raises(
+        CommandError, match=rf"BROKEN at sequence {events[4].sequence}: .*expected position 4"
+    ) as exc:
         run_verify()
     assert exc.value.returncode == 2
 
 
-def test_deleted_first_row_is_reported(make_events):
-    make_events(3)
+def test_deleted_first_row_is_reported(one_chain):
+    events = one_chain(3)
     with triggers_disabled():
-        sql("DELETE FROM audit_auditevent WHERE sequence = 1")
-    with pytest.raises(CommandError, match=r"BROKEN at sequence 2"):
+        sql("DELETE FROM audit_auditevent WHERE sequence = %s", [events[0].sequence])
+    with pytest.raises(CommandError, match=rf"BROKEN at sequence {events[1].sequence}"):
         run_verify()
 
 
-def test_swapped_rows_are_reported(make_events):
-    make_events(6)
+def test_swapped_rows_are_reported(one_chain):
+    events = one_chain(6)
+    a, b = events[2], events[3]
     with triggers_disabled():
-        sql("UPDATE audit_auditevent SET sequence = 1000000 WHERE sequence = 3")
-        sql("UPDATE audit_auditevent SET sequence = 3 WHERE sequence = 4")
-        sql("UPDATE audit_auditevent SET sequence = 4 WHERE sequence = 1000000")
-    with pytest.raises(CommandError, match=r"BROKEN at sequence 3: prev_hash does not match"):
+        sql("UPDATE audit_auditevent SET chain_seq = 1000000 WHERE sequence = %s", [a.sequence])
+        sql("UPDATE audit_auditevent SET chain_seq = 3 WHERE sequence = %s", [b.sequence])
+        sql("UPDATE audit_auditevent SET chain_seq = 4 WHERE sequence = %s", [a.sequence])
+    with pytest.raises(
+        CommandError,
+        match=rf"BROKEN at sequence {b.sequence}: chain \d+ position 3: prev_hash does not match",
+    ):
         run_verify()
 
 
-def test_swapped_contents_keeping_sequences_are_reported(make_events):
-    """Reorder by swapping everything but the sequence column: the link check still catches it."""
-    make_events(5)
+def test_swapped_contents_keeping_positions_are_reported(one_chain):
+    """Reorder by swapping everything but the position: the link check still catches it."""
+    events = one_chain(5)
     cols = "occurred_at, actor_type, actor_label, action, metadata, prev_hash, hash"
+    s2, s3 = events[1].sequence, events[2].sequence
     with triggers_disabled():
         sql(
             f"""UPDATE audit_auditevent a SET ({cols}) = (SELECT {cols} FROM audit_auditevent b
-                WHERE b.sequence = CASE a.sequence WHEN 2 THEN 3 ELSE 2 END) WHERE a.sequence IN (2, 3)"""
+                WHERE b.sequence = CASE a.sequence WHEN %s THEN %s ELSE %s END)
+                WHERE a.sequence IN (%s, %s)""",
+            [s2, s3, s2, s2, s3],
         )
-    with pytest.raises(CommandError, match=r"BROKEN at sequence 2: prev_hash"):
+    with pytest.raises(CommandError, match=r"position 2: prev_hash"):
         run_verify()
 
 
-def test_since_checkpoint(make_events):
-    make_events(8)
-    out, _ = run_verify("--since", "5")
-    assert "OK: 4 events verified from sequence 5" in out
-
+def test_a_forged_first_event_does_not_link_to_the_genesis(one_chain):
+    """A chain's first event links to its genesis (HMAC of the chain and the legacy head)."""
+    events = one_chain(2)
     with triggers_disabled():
-        sql("""UPDATE audit_auditevent SET after = '{"x": 1}'::jsonb WHERE sequence = 2""")
-    # a break before the checkpoint is outside a --since walk, but the full walk finds it
-    out, _ = run_verify("--since", "5")
-    assert "OK: 4 events verified" in out
-    with pytest.raises(CommandError, match="sequence 2"):
+        sql("DELETE FROM audit_auditevent WHERE sequence = %s", [events[0].sequence])
+        sql("UPDATE audit_auditevent SET chain_seq = 1 WHERE sequence = %s", [events[1].sequence])
+    with pytest.raises(
+        CommandError, match=r"position 1: prev_hash does not match the hash of the chain's genesis"
+    ):
         run_verify()
 
-    with triggers_disabled():
-        sql("""UPDATE audit_auditevent SET after = '{"x": 1}'::jsonb WHERE sequence = 7""")
-    with pytest.raises(CommandError, match="sequence 7"):
-        run_verify("--since", "5")
 
-
-def test_since_with_missing_predecessor(make_events):
-    make_events(5)
-    with triggers_disabled():
-        sql("DELETE FROM audit_auditevent WHERE sequence = 2")
-    result = verify_chain(since=3)
-    assert not result.ok and result.broken.sequence == 3 and "missing" in result.broken.message
+def test_since_applies_to_the_legacy_chain_only(make_events):
+    make_events(3)
+    result = verify_chain(since=5)
+    assert not result.ok and "missing" in result.broken.message  # no legacy event 4 here
 
 
 def test_bad_arguments():
@@ -131,10 +163,15 @@ def test_bad_arguments():
 
 def test_audit_head(make_events):
     events = make_events(3)
+    latest = max(events, key=lambda e: e.sequence)
     out = io.StringIO()
     call_command("audit_head", stdout=out)
-    seq, digest, _when = out.getvalue().split()
-    assert (int(seq), digest) == (3, events[-1].hash)
+    first_line = out.getvalue().splitlines()[0]
+    seq, digest, _when = first_line.split()
+    assert (int(seq), digest) == (latest.sequence, latest.hash)
     out = io.StringIO()
     call_command("audit_head", "--json", stdout=out)
-    assert '"sequence": 3' in out.getvalue() and events[-1].hash in out.getvalue()
+    assert f'"sequence": {latest.sequence}' in out.getvalue() and latest.hash in out.getvalue()
+    for event in events:
+        head = AuditEvent.objects.filter(chain=event.chain).order_by("-chain_seq").first()
+        assert f"{head.chain}:{head.chain_seq}:{head.hash}" in out.getvalue()

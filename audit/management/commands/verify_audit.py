@@ -17,12 +17,18 @@ class Command(BaseCommand):
     help = "Verify the audit trail's hash chain; exit 2 naming the first broken link."
 
     def add_arguments(self, parser):
-        parser.add_argument("--since", type=int, default=None, help="Start at this sequence (a checkpoint).")
+        parser.add_argument(
+            "--since",
+            type=int,
+            default=None,
+            help="Start the legacy chain (0) at this sequence (a checkpoint).",
+        )
         parser.add_argument("--batch", type=int, default=2000, help="Events read per query (memory bound).")
         parser.add_argument(
             "--expect-head",
-            metavar="SEQ:HASH",
-            help="A head published earlier (audit_head): it must still be in the chain (no cut tail).",
+            metavar="HEADS",
+            help="Heads published earlier (audit_head's expect_head: CHAIN:POS:HASH,…; SEQ:HASH = chain 0): "
+            "each must still be in its chain (no cut tail).",
         )
         parser.add_argument(
             "--expect-head-file",
@@ -30,7 +36,7 @@ class Command(BaseCommand):
             help="The same, read from a file written by audit_head --publish.",
         )
 
-    def _expected_head(self, options) -> Head | None:
+    def _expected_head(self, options) -> list[Head] | None:
         text = options.get("expect_head")
         if options.get("expect_head_file"):
             if text:
@@ -45,7 +51,7 @@ class Command(BaseCommand):
         if not text:
             return None
         try:
-            return Head.parse(text)
+            return Head.parse_many(text)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
 
@@ -67,8 +73,9 @@ class Command(BaseCommand):
         expected = self._expected_head(options)
         result = verify_chain(since=since, batch=batch, progress=progress, expected_head=expected)
         if not result.ok:
+            where = f" at sequence {result.broken.sequence}" if result.broken.sequence else ""
             raise CommandError(
-                f"AUDIT CHAIN BROKEN at sequence {result.broken.sequence}: {result.broken.message}. "
+                f"AUDIT CHAIN BROKEN{where}: {result.broken.message}. "
                 f"{result.checked} events verified before it.",
                 returncode=EXIT_BROKEN,
             )
@@ -79,7 +86,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"OK: {result.checked} events verified"
                 f"{f' from sequence {since}' if since else ''}; "
-                f"head sequence {result.head_sequence} hash {result.head_hash}"
-                f"{f'; published head {expected.sequence} found' if expected else ''}"
+                f"head sequence {result.head_sequence} hash {result.head_hash}; "
+                f"{len(result.heads)} chain(s)"
+                f"{f'; {len(expected)} published head(s) found' if expected else ''}"
             )
         )
