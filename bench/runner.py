@@ -1,8 +1,11 @@
 """`python -m bench`: the whole benchmark suite, one table. See docs/PERFORMANCE.md.
 
-Against PostgreSQL (a dedicated database, created and dropped here) and gunicorn with production
-settings (DJANGO_ENV=production, DEBUG off, Redis cache; bench/settings.py swaps in the Banesco
-sandbox), with wrk as the load generator in its own process:
+Against PostgreSQL (a dedicated database, created and dropped here) and gunicorn started with the
+production config file (config/gunicorn.conf.py: gthread workers × threads, keep-alive) and
+production settings (DJANGO_ENV=production, DEBUG off, Redis cache; bench/settings.py swaps in the
+Banesco sandbox), with wrk as the load generator in its own process. `--serving sync` runs plain
+sync workers instead; `--compare-sync` (default in full runs) also runs create under sync workers
+as a comparison row:
 
   seed   N claims (+ audit events) per size, INSERT … SELECT generate_series; rows/s
   api    create, filtered list (page 1 and a deep page), retrieve, status: req/s, p50, p99, errors,
@@ -55,7 +58,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--sizes", type=int, nargs="+", help="claim counts to seed and measure (ascending)")
     p.add_argument("--duration", type=float, help="seconds per load scenario (default 10)")
     p.add_argument("--concurrency", type=int, default=8, help="concurrent HTTP connections (default 8)")
-    p.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn workers")
+    p.add_argument(
+        "--serving",
+        choices=("production", "sync"),
+        default="production",
+        help="production = gunicorn -c config/gunicorn.conf.py (default); sync = plain sync workers",
+    )
+    p.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: the config's)")
+    p.add_argument("--threads", type=int, default=None, help="threads per worker (production serving)")
+    p.add_argument(
+        "--compare-sync",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also run create under 2 x CPUs + 1 sync workers (default: on, off with --quick)",
+    )
     p.add_argument("--only", action="append", choices=ALL_PARTS, help="run only these parts (repeatable)")
     p.add_argument(
         "--sweep-claims", type=int, help="due claims per sweep worker and run (default 150, quick 20)"
@@ -80,6 +96,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.worker_create_seconds = 3.0 if args.quick else args.duration
     if args.worker_claims is None:
         args.worker_claims = 0 if args.quick else 100
+    if args.compare_sync is None:
+        args.compare_sync = not args.quick
     return args
 
 
@@ -203,6 +221,25 @@ def _warm_up(servers, workload: Workload, args, state) -> None:
             )
 
 
+def _compare_sync(env, workload, args, state, per_size, results) -> None:
+    """create under plain sync workers (2 × CPUs + 1), right after the production-config run."""
+    from bench.server import Gunicorn
+
+    server = None
+    try:
+        server = Gunicorn(name="api-sync", env=env, workers=2 * (os.cpu_count() or 1) + 1, serving="sync")
+        results["config"]["sync_label"] = server.describe
+        _warm_up([(False, server)], workload, args, state)
+        per_size["create"]["sync"] = _run_load(server, workload, "create", args, floor=False, state=state)
+        log(f"create under sync workers: {per_size['create']['sync']['rps']:.0f} req/s")
+    except Exception as exc:
+        results["failures"].append(f"sync create: {exc}")
+        log(traceback.format_exc())
+    finally:
+        if server is not None:
+            server.stop()
+
+
 # --- EXPLAIN ----------------------------------------------------------------------------------
 INDEX_RE = re.compile(r"(?:Index Only Scan|Index Scan|Bitmap Index Scan)(?: Backward)? (?:using|on) (\w+)")
 
@@ -251,6 +288,7 @@ def run(args) -> dict:
             "duration_s": args.duration,
             "concurrency": args.concurrency,
             "gunicorn_workers": args.workers,
+            "serving": args.serving,
             "cpus": os.cpu_count(),
             "quick": args.quick,
         },
@@ -284,13 +322,18 @@ def run(args) -> dict:
     state = {"run_no": 0}
     try:
         if need_http:
-            api = Gunicorn(name="api", env=env, workers=args.workers)
+            api = Gunicorn(
+                name="api", env=env, workers=args.workers, threads=args.threads, serving=args.serving
+            )
+            results["config"]["serving_label"] = api.describe
             servers.append((False, api))
             floor_env = production_env(
                 settings="bench.floor_settings",
                 extra={"JWT_ACCESS_MINUTES": "240", "BENCH_FLOOR_USER_EMAIL": CLIENT_EMAIL},
             )
-            floor = Gunicorn(name="floor", env=floor_env, workers=args.workers)
+            floor = Gunicorn(
+                name="floor", env=floor_env, workers=args.workers, threads=args.threads, serving=args.serving
+            )
             servers.append((True, floor))
         seeded = 0
         for size in args.sizes:
@@ -329,6 +372,8 @@ def run(args) -> dict:
                         log(traceback.format_exc())
                 per_size[scenario] = entry
                 log(f"{size} {scenario}: " + "; ".join(f"{k} {v['rps']:.0f} req/s" for k, v in entry.items()))
+            if args.compare_sync and "api" in args.parts and size == args.sizes[0]:
+                _compare_sync(env, workload, args, state, per_size, results)
             if "scale" in args.parts or "api" in args.parts:
                 try:
                     results["explain"][str(size)] = explain_list(workload=workload, staff_token=staff_token)
@@ -401,7 +446,7 @@ def report(results: dict) -> tuple[str, list[str]]:
     w = out.append
     w(
         f"Área Médica bench — {results['started_at']} — {cfg['cpus']} CPUs, "
-        f"gunicorn {cfg['gunicorn_workers']} sync workers, "
+        f"{cfg.get('serving_label') or cfg.get('serving', 'production')}, "
         f"wrk {cfg['concurrency']} connections × {cfg['duration_s']:g} s per scenario"
     )
     if results["seed"]:
@@ -446,7 +491,14 @@ def report(results: dict) -> tuple[str, list[str]]:
                 )
                 cells += f"{a['rps'] / f['rps']:>5.0%}" if a and f and f["rps"] else f"{'—':>6}"
                 w(cells)
-                for key, r in (("API", a), ("floor", f)):
+                sync = entry.get("sync")
+                if sync:
+                    w(
+                        f"{'':>7} {'  … under sync workers':<24} {sync['rps']:>8.1f} {sync['p50_ms']:>7.1f} "
+                        f"{sync['p99_ms']:>7.1f} {sync['errors']:>4} │ production config ÷ sync: "
+                        + (f"{a['rps'] / sync['rps']:.0%}" if a and sync["rps"] else "—")
+                    )
+                for key, r in (("API", a), ("floor", f), ("sync", sync)):
                     if r and r["errors"]:
                         problems.append(f"{key} {scenario} at {size}: {r['errors']} errors")
             w(

@@ -7,7 +7,8 @@ codes) and 40 % Banesco transfers; Venezuelan mobile phones and national ids; am
 VES; a bank answer stored on the verified ones. Every claim gets its `transaction.created` audit
 event, every non-IN_PROGRESS claim also a `transaction.status_changed` one.
 
-The seeded audit events are NOT a valid hash chain (their hashes are md5-based placeholders), so
+The seeded audit events go to the legacy chain 0 (docs/AUDIT_CHAINS.md) and are NOT a valid
+hash chain (their hashes are md5-based placeholders), so
 `manage.py verify_audit` reports the bench database as broken at the first seeded event. Events
 appended afterwards by the API do chain correctly from the last seeded one.
 
@@ -242,6 +243,11 @@ def seed_claims(*, dsn: str, start: int, stop: int, owner_ids: list[str], batch:
             conn.execute(definition)
         if dropped:
             log(f"rebuilt {len(dropped)} indexes ({time.perf_counter() - t0:.1f} s)")
+        # New events draw their global sequence after the seeded ones (audit migration 0005).
+        conn.execute(
+            "SELECT setval('audit_auditevent_sequence_seq', "
+            "GREATEST((SELECT max(sequence) FROM audit_auditevent), 1))"
+        )
         conn.execute("ANALYZE transactions_transaction")
         conn.execute("ANALYZE audit_auditevent")
     seconds = time.perf_counter() - t0

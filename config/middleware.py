@@ -13,8 +13,12 @@ import uuid
 
 import structlog
 from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.handlers.wsgi import LimitedStream
 from django.http import JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 
 from config import metrics, request_context
 from config.exceptions import DATABASE_ERRORS, database_unavailable_response, error_response
@@ -180,3 +184,37 @@ class ApiNoStoreMiddleware:
         if request.path.startswith("/api/") and not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store"
         return response
+
+
+# --- admin-only middleware: not run for /api/ -------------------------------------------------
+# Sessions, CSRF, the session user and messages serve the admin (and any server-rendered page).
+# The API authenticates with bearer JWTs (DRF, config.authentication), is CSRF-exempt by design
+# and never uses sessions or messages: running these for /api/ only cost time (a session cookie
+# look-up, a lazy user, CSRF bookkeeping on every request). docs/PERFORMANCE.md has the gain.
+API_PREFIX = "/api/"
+
+
+class _NotForApi:
+    def __call__(self, request):
+        if request.path_info.startswith(API_PREFIX):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class AdminSessionMiddleware(_NotForApi, SessionMiddleware):
+    pass
+
+
+class AdminCsrfViewMiddleware(_NotForApi, CsrfViewMiddleware):
+    def process_view(self, request, callback, callback_args, callback_kwargs):
+        if request.path_info.startswith(API_PREFIX):
+            return None
+        return super().process_view(request, callback, callback_args, callback_kwargs)
+
+
+class AdminAuthenticationMiddleware(_NotForApi, AuthenticationMiddleware):
+    pass
+
+
+class AdminMessageMiddleware(_NotForApi, MessageMiddleware):
+    pass
