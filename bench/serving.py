@@ -1,0 +1,171 @@
+"""Serving shapes under the production config: creates/s by request threads, CPU use, and a mixed
+read/create workload (docs/PERFORMANCE.md, "Serving").
+
+    BENCH_DB_NAME=bench_serving .venv/bin/python -m bench.serving [--seconds 10] [--connections 16]
+        [--shapes 1x1 5x1 5x2 5x4] [--mixed 5x4] [--sync]
+
+One database (10 k seeded claims), then for each WORKERSxTHREADS shape: gunicorn -c
+config/gunicorn.conf.py with WEB_CONCURRENCY/GUNICORN_THREADS, wrk create for `--seconds` at
+`--connections`, the machine's CPU busy share during the run (/proc/stat). `--sync` adds the
+sync-worker comparison (2 x CPUs + 1 workers). `--mixed SHAPE`: 80 % reads (list + retrieve) and
+20 % creates at the same time, split by connections (13 + 3 of 16), reads' p50/p99 reported.
+Prints a table; timings are never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import threading
+
+from bench.common import DB_NAME, log, production_env
+
+
+def _cpu_times() -> tuple[int, int]:
+    with open("/proc/stat") as fh:
+        parts = [int(x) for x in fh.readline().split()[1:]]
+    idle = parts[3] + (parts[4] if len(parts) > 4 else 0)
+    return sum(parts), idle
+
+
+def _busy(before, after) -> float:
+    total, idle = after[0] - before[0], after[1] - before[1]
+    return 1 - idle / total if total else 0.0
+
+
+def _parse() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--shapes", nargs="+", default=["1x1", "5x1", "5x2", "5x4"])
+    p.add_argument("--mixed", default="5x4", help="shape of the mixed 80/20 run ('' to skip)")
+    p.add_argument("--sync", action="store_true", help="also create under 2 x CPUs + 1 sync workers")
+    p.add_argument("--size", type=int, default=10_000)
+    return p.parse_args()
+
+
+def main() -> int:
+    args = _parse()
+    from bench import runner, seed
+    from bench.loadgen import run_wrk
+    from bench.server import Gunicorn
+
+    env = production_env(extra={"JWT_ACCESS_MINUTES": "240"})
+    runner._setup_django(env)
+    from django.core.management import call_command
+
+    seed.recreate_database(DB_NAME)
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("collectstatic", verbosity=0, interactive=False)
+    runner._flush_redis()
+    users = seed.ensure_users()
+    seed.seed_claims(
+        dsn=runner._pg_dsn(), start=0, stop=args.size, owner_ids=[str(u.pk) for u in users["owners"]]
+    )
+    runner._vacuum()
+    tmpdir = tempfile.mkdtemp(prefix="bench-serving-")
+    workload = runner.Workload(
+        size=args.size,
+        tmpdir=tmpdir,
+        client_token=runner._token(users["client"]),
+        staff_token=runner._token(users["reconciler"]),
+    )
+    state = {"run_no": 0}
+    ns = argparse.Namespace(duration=args.seconds, concurrency=args.connections)
+    rows = []
+    shapes = [(s, "production") for s in args.shapes]
+    if args.sync:
+        shapes.append((f"{2 * (os.cpu_count() or 1) + 1}x1", "sync"))
+    try:
+        for shape, serving in shapes:
+            workers, threads = (int(x) for x in shape.split("x"))
+            server = Gunicorn(name=f"api-{shape}", env=env, workers=workers, threads=threads, serving=serving)
+            try:
+                runner._warm_up([(False, server)], workload, ns, state)
+                before = _cpu_times()
+                result = runner._run_load(server, workload, "create", ns, floor=False, state=state)
+                result["cpu_busy"] = _busy(before, _cpu_times())
+            finally:
+                server.stop()
+            rows.append((shape, serving, workers * threads, result))
+            log(f"{serving} {shape}: {result['rps']:.0f} creates/s, cpu {result['cpu_busy']:.0%}")
+        mixed = None
+        if args.mixed:
+            workers, threads = (int(x) for x in args.mixed.split("x"))
+            server = Gunicorn(name="api-mixed", env=env, workers=workers, threads=threads)
+            try:
+                runner._warm_up([(False, server)], workload, ns, state)
+                creates = max(1, round(args.connections * 0.2))
+                reads = args.connections - creates
+                out: dict = {}
+
+                def load(name, script, wrk_args, connections):
+                    out[name] = run_wrk(
+                        url=server.url,
+                        script=script,
+                        args=wrk_args,
+                        duration=args.seconds,
+                        connections=connections,
+                    )
+
+                state["run_no"] += 1
+                script_c, args_c = workload.wrk_args("create", floor=False, run_no=state["run_no"])
+                jobs = [
+                    threading.Thread(target=load, args=("create", script_c, args_c, creates)),
+                    threading.Thread(
+                        target=load,
+                        args=(
+                            "list",
+                            "get.lua",
+                            [workload.staff_token, "0", workload.files["list_p1"]],
+                            reads // 2,
+                        ),
+                    ),
+                    threading.Thread(
+                        target=load,
+                        args=(
+                            "retrieve",
+                            "get.lua",
+                            [workload.staff_token, "0", workload.files["retrieve"]],
+                            reads - reads // 2,
+                        ),
+                    ),
+                ]
+                for job in jobs:
+                    job.start()
+                for job in jobs:
+                    job.join()
+                mixed = (args.mixed, creates, reads, out)
+            finally:
+                server.stop()
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        seed.drop_database(DB_NAME)
+
+    print(f"SERVING (create, wrk {args.connections} connections × {args.seconds:g} s, {args.size} claims)")
+    print(
+        f"{'shape':>6} {'serving':<10} {'req threads':>11} {'creates/s':>9} {'p50':>7} {'p99':>7} "
+        f"{'p99/p50':>7} {'cpu':>5} {'err':>4}"
+    )
+    for shape, serving, n, r in rows:
+        print(
+            f"{shape:>6} {serving:<10} {n:>11} {r['rps']:>9.1f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} "
+            f"{r['p99_ms'] / r['p50_ms'] if r['p50_ms'] else 0:>7.2f} {r['cpu_busy']:>5.0%} {r['errors']:>4}"
+        )
+    if mixed:
+        shape, creates, reads, out = mixed
+        print(f"MIXED ({shape}; {reads} read connections, {creates} create connections, {args.seconds:g} s)")
+        for name, r in out.items():
+            print(
+                f"  {name:<9} {r.rps:>8.1f} req/s  p50 {r.p50_ms:>6.1f} ms  p99 {r.p99_ms:>6.1f} ms  "
+                f"errors {r.errors}"
+            )
+    errors = sum(r["errors"] for *_, r in rows) + (sum(r.errors for r in mixed[3].values()) if mixed else 0)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
