@@ -155,7 +155,11 @@ class Workload:
             "to_date": self.today,
             "size": "20",
         }
-        qs = TransactionFilter(data=self.list_params, queryset=Transaction.objects.alive()).qs
+        from django.http import QueryDict
+
+        params = QueryDict(mutable=True)  # as the API receives them (status is a multiple choice)
+        params.update(self.list_params)
+        qs = TransactionFilter(data=params, queryset=Transaction.objects.alive()).qs
         self.list_total = qs.count()
         self.deep_page = max(1, math.ceil(self.list_total / 20) // 2)
         query = "&".join(f"{k}={v}" for k, v in self.list_params.items())
