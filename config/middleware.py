@@ -18,7 +18,6 @@ from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.handlers.wsgi import LimitedStream
 from django.http import JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
 
 from config import metrics, request_context
 from config.exceptions import DATABASE_ERRORS, database_unavailable_response, error_response
@@ -187,10 +186,10 @@ class ApiNoStoreMiddleware:
 
 
 # --- admin-only middleware: not run for /api/ -------------------------------------------------
-# Sessions, CSRF, the session user and messages serve the admin (and any server-rendered page).
-# The API authenticates with bearer JWTs (DRF, config.authentication), is CSRF-exempt by design
-# and never uses sessions or messages: running these for /api/ only cost time (a session cookie
-# look-up, a lazy user, CSRF bookkeeping on every request). docs/PERFORMANCE.md has the gain.
+# Sessions, the session user and messages serve the admin (and any server-rendered page). The API
+# authenticates with bearer JWTs (DRF, config.authentication) and never uses sessions or messages:
+# running these for /api/ only cost time. CSRF keeps Django's own middleware (`check --deploy`
+# requires it by name; DRF's API views are CSRF-exempt anyway).
 API_PREFIX = "/api/"
 
 
@@ -203,13 +202,6 @@ class _NotForApi:
 
 class AdminSessionMiddleware(_NotForApi, SessionMiddleware):
     pass
-
-
-class AdminCsrfViewMiddleware(_NotForApi, CsrfViewMiddleware):
-    def process_view(self, request, callback, callback_args, callback_kwargs):
-        if request.path_info.startswith(API_PREFIX):
-            return None
-        return super().process_view(request, callback, callback_args, callback_kwargs)
 
 
 class AdminAuthenticationMiddleware(_NotForApi, AuthenticationMiddleware):
