@@ -36,12 +36,14 @@ def one_chain(make_events, make_user):
     return _make
 
 
-def test_intact_chains_verify(make_events):
-    events = make_events(7)
+def test_intact_chains_verify(one_chain, make_events):
+    events = one_chain(7)  # one chain: progress after 3, 6 and 7 events (batches of 3)
     out, err = run_verify("--batch", "3")
     assert "OK: 7 events verified" in out
     assert max(events, key=lambda e: e.sequence).hash in out
     assert "verified 3 events" in err and "verified 7 events" in err  # progress per batch
+    make_events(5)  # and events spread over other chains verify too
+    assert "OK: 12 events verified" in run_verify()[0]
 
 
 def test_empty_trail_verifies():
