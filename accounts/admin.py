@@ -16,12 +16,12 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from accounts import events as actions
 from accounts import selectors, services
 from accounts.emails import canonical_email
+from accounts.events import record
 from accounts.models import User
 from accounts.roles import ROLES
-from audit import actions
-from audit.services import record
 from config.errors import ApplicationError
 
 ROLE_CHOICES = [(r, r) for r in ROLES]

@@ -23,10 +23,9 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
 
+from accounts import events as actions
 from accounts.emails import MAX_LENGTH, canonical_email
-from audit import actions
-from audit.models import ActorType
-from audit.services import record
+from accounts.events import record
 from config.middleware import client_ip
 from config.ratelimit import LOCAL, Usage, hit, refund
 
@@ -107,7 +106,7 @@ def record_lockout_once(request, attempt: LoginAttempt, *, scope: str, retry_aft
         record(
             action=actions.AUTH_LOGIN_LOCKED_OUT,
             actor=None,
-            actor_type=ActorType.ANONYMOUS,
+            actor_type=actions.ANONYMOUS,
             actor_label=attempt.email,
             reason=f"Too many failed {attempt.channel} logins ({scope}).",
             metadata={"channel": attempt.channel, "scope": scope, "retry_after": retry_after},

@@ -19,13 +19,13 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts import events as actions
 from accounts import login_limits, tokens
 from accounts.backends import user_can_authenticate
 from accounts.emails import canonical_email
+from accounts.events import record
 from accounts.models import User
 from accounts.roles import ADMIN, AUDITOR, RECONCILER, ROLES
-from audit import actions
-from audit.services import record
 from config.errors import Conflict, PermissionDenied, RateLimited, ValidationFailed
 
 # Roles that work in the Django admin (is_staff). Clients never get admin access.

@@ -8,7 +8,7 @@ Use these constants (not literals) with `audit.services.record(action=...)`.
 | transaction.status_changed  | USER/SYSTEM/BANK | Transaction | transactions.services.transition           |
 | transaction.verified        | BANK/SYSTEM/USER | Transaction | transactions.services (status unchanged)   |
 | transaction.commented       | USER             | Transaction | reconciler notes (admin)                   |
-| transaction.deleted         | USER             | Transaction | transactions.services.claim_soft_delete    |
+| transaction.deleted         | USER             | Transaction | transactions.deletion.claim_soft_delete    |
 | auth.login_succeeded        | USER             | User        | API (channel=api); audit signal (admin)    |
 | auth.login_failed           | ANONYMOUS        | -           | audit signal; label = attempted email only |
 | auth.login_locked_out       | ANONYMOUS        | -           | accounts.login_limits (admin and API)      |
@@ -32,26 +32,28 @@ decisions and reopen); `metadata` free context (channel, counts, bank codes...).
 (passwords, tokens, webhook secrets) in any of them.
 """
 
+# accounts sits below audit, so it names its own events (accounts/events.py); re-exported here.
+from accounts.events import (  # noqa: F401
+    ACCOUNTS_PASSWORD_CHANGED,
+    ACCOUNTS_PERMISSION_CHANGED,
+    ACCOUNTS_ROLE_GRANTED,
+    ACCOUNTS_ROLE_REVOKED,
+    ACCOUNTS_USER_CREATED,
+    ACCOUNTS_USER_DEACTIVATED,
+    ADMIN_ACTION,
+    AUTH_LOGIN_LOCKED_OUT,
+    AUTH_LOGIN_SUCCEEDED,
+    AUTH_LOGOUT,
+    AUTH_TOKEN_REFRESHED,
+)
+
 TRANSACTION_CREATED = "transaction.created"
 TRANSACTION_STATUS_CHANGED = "transaction.status_changed"
 TRANSACTION_VERIFIED = "transaction.verified"
 TRANSACTION_COMMENTED = "transaction.commented"
 TRANSACTION_DELETED = "transaction.deleted"
 
-AUTH_LOGIN_SUCCEEDED = "auth.login_succeeded"
 AUTH_LOGIN_FAILED = "auth.login_failed"
-AUTH_LOGIN_LOCKED_OUT = "auth.login_locked_out"
-AUTH_TOKEN_REFRESHED = "auth.token_refreshed"
-AUTH_LOGOUT = "auth.logout"
-
-ACCOUNTS_USER_CREATED = "accounts.user_created"
-ACCOUNTS_USER_DEACTIVATED = "accounts.user_deactivated"
-ACCOUNTS_PASSWORD_CHANGED = "accounts.password_changed"
-ACCOUNTS_ROLE_GRANTED = "accounts.role_granted"
-ACCOUNTS_ROLE_REVOKED = "accounts.role_revoked"
-ACCOUNTS_PERMISSION_CHANGED = "accounts.permission_changed"
-
-ADMIN_ACTION = "admin.action"
 
 WEBHOOK_ENDPOINT_CREATED = "webhook.endpoint_created"
 WEBHOOK_ENDPOINT_DEACTIVATED = "webhook.endpoint_deactivated"

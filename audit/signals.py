@@ -14,13 +14,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 
 from accounts.emails import canonical_email
+from accounts.events import security_event
 from audit import actions
 from audit.models import ActorType
+from audit.services import record
 
 logger = structlog.get_logger("audit.security")
 
 _UID_FAILED = "audit.signals.login_failed"
 _UID_LOGGED_IN = "audit.signals.logged_in"
+_UID_SECURITY = "audit.signals.security_event"
 
 
 def _channel(request) -> str:
@@ -41,8 +44,6 @@ def attempted_login(credentials) -> str:
 
 
 def on_user_login_failed(sender, credentials=None, request=None, **kwargs):
-    from audit.services import record
-
     email = attempted_login(credentials)
     channel = _channel(request)
     record(
@@ -56,8 +57,6 @@ def on_user_login_failed(sender, credentials=None, request=None, **kwargs):
 
 
 def on_user_logged_in(sender, request=None, user=None, **kwargs):
-    from audit.services import record
-
     if user is None:
         return
     record(
@@ -70,6 +69,13 @@ def on_user_logged_in(sender, request=None, user=None, **kwargs):
     logger.info("auth.login_succeeded", user_id=str(user.pk), channel="admin")
 
 
+def on_security_event(sender, **event):
+    """An accounts event (accounts.events.record): appended in the sender's transaction."""
+    event.pop("signal", None)
+    return record(**event)
+
+
 def connect() -> None:
+    security_event.connect(on_security_event, dispatch_uid=_UID_SECURITY)
     user_login_failed.connect(on_user_login_failed, dispatch_uid=_UID_FAILED)
     user_logged_in.connect(on_user_logged_in, dispatch_uid=_UID_LOGGED_IN)

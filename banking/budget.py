@@ -66,8 +66,5 @@ class ClaimLimiter:
             return 0
         return max(1, math.ceil(min(taken) + CLAIM_WINDOW_SECONDS - self.clock()))
 
-    def reset(self, claim_id) -> None:
-        shared_cache().delete_many(self._keys(claim_id))
-
     def _keys(self, claim_id) -> list[str]:
         return [f"{self.prefix}:{claim_id}:{slot}" for slot in range(self.limit)]

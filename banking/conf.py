@@ -14,6 +14,14 @@ ENVIRONMENTS = ("sandbox", "qa", "production")
 GRANT_TYPES = ("password", "client_credentials")
 CLIENT_AUTH_STYLES = ("basic", "body")
 ACCOUNT_ID_RE = re.compile(r"^\d{20}$")
+# The one place for Banesco's per-environment defaults (DESIGN.md section 4).
+PER_ENVIRONMENT = {
+    "qa": {"realm": "realm-api-qa", "lookup_path": "/transactions/financial-account/transactions"},
+    "production": {"realm": "realm-api-prd", "lookup_path": "/financial-account/transactions"},
+}
+SANDBOX_URL = "http://banesco-sandbox.invalid"
+SANDBOX_ACCOUNT = "01340000000000000001"
+SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET = "sandbox-client", "sandbox-secret"
 
 
 @dataclass(frozen=True)
@@ -21,17 +29,18 @@ class BanescoConfig:
     environment: str = "sandbox"
     sandbox_flavour: str = "qa"
     sandbox_in_process: bool = True
-    auth_base_url: str = "http://banesco-sandbox.invalid"
-    realm: str = "realm-api-qa"
+    # Empty = the environment's default (PER_ENVIRONMENT, SANDBOX_DEFAULTS), filled in __post_init__.
+    auth_base_url: str = ""
+    realm: str = ""
     token_url_override: str = ""
-    api_base_url: str = "http://banesco-sandbox.invalid"
-    lookup_path: str = "/transactions/financial-account/transactions"
-    client_id: str = "sandbox-client"
-    client_secret: str = dataclasses.field(default="sandbox-secret", repr=False)
+    api_base_url: str = ""
+    lookup_path: str = ""
+    client_id: str = ""
+    client_secret: str = dataclasses.field(default="", repr=False)
     grant_type: str = "password"
     client_auth: str = "basic"
     scope: str = ""
-    account_id: str = "01340000000000000001"
+    account_id: str = ""
     device_type: str = "Server"
     device_description: str = "areamedica-backoffice"
     device_ip: str = "127.0.0.1"
@@ -57,6 +66,17 @@ class BanescoConfig:
     check_phone: str = "04141234567"
     check_bank_id: str = "0102"
     check_date: str = ""
+
+    def __post_init__(self):
+        flavour = self.environment if self.environment != "sandbox" else self.sandbox_flavour
+        defaults = dict(PER_ENVIRONMENT.get(flavour, PER_ENVIRONMENT["qa"]))
+        if self.environment == "sandbox":
+            defaults.update(auth_base_url=SANDBOX_URL, api_base_url=SANDBOX_URL, account_id=SANDBOX_ACCOUNT)
+            if not self.client_id and not self.client_secret:
+                defaults.update(client_id=SANDBOX_CLIENT_ID, client_secret=SANDBOX_CLIENT_SECRET)
+        for name, value in defaults.items():
+            if not getattr(self, name):
+                object.__setattr__(self, name, value)
 
     @property
     def token_url(self) -> str:
@@ -130,14 +150,31 @@ _FIELD_NAMES = {f.name for f in dataclasses.fields(BanescoConfig)}
 _RENAMES = {"TOKEN_URL": "token_url_override"}
 
 
+_TYPES = {f.name: type(f.default) for f in dataclasses.fields(BanescoConfig)}
+
+
+def _coerce(name: str, value):
+    """`settings.BANESCO` values come from the environment as text: cast them to the field's type."""
+    kind = _TYPES[name]
+    if not isinstance(value, str) or kind is str:
+        return value
+    if kind is bool:
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return kind(value.strip())
+
+
 def get_config() -> BanescoConfig:
-    """The current configuration (cheap; re-read so `override_settings` works in tests)."""
+    """The current configuration (cheap; re-read so `override_settings` works in tests).
+
+    `settings.BANESCO` holds only what the environment set (every `BANESCO_<NAME>` variable);
+    every default is a field default of BanescoConfig.
+    """
     raw = getattr(settings, "BANESCO", {}) or {}
     values = {}
     for key, value in raw.items():
         name = _RENAMES.get(key, key.lower())
         if name in _FIELD_NAMES:
-            values[name] = value
+            values[name] = _coerce(name, value)
     return BanescoConfig(**values)
 
 

@@ -1,15 +1,11 @@
 """Prometheus metrics of the banking layer.
 
-Registered on the project's shared registry (config.metrics.REGISTRY) when it exists, else on
-prometheus_client's default registry.
+Registered on the project's shared registry (config.metrics.REGISTRY), served at /metrics.
 """
 
 from prometheus_client import Counter, Gauge, Histogram
 
-try:  # the foundation's shared registry, served at /metrics
-    from config.metrics import REGISTRY
-except ImportError:  # pragma: no cover - depends on the foundation work
-    from prometheus_client import REGISTRY
+from config.metrics import REGISTRY
 
 LOOKUPS = Counter(
     "banesco_lookups_total",

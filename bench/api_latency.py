@@ -120,7 +120,7 @@ def main() -> None:
     from rest_framework.test import APIClient
     from rest_framework_simplejwt.tokens import RefreshToken
 
-    from transactions.validators import caracas_today
+    from config.clock import caracas_today
 
     clients, reconciler, total = seed(args.rows)
 

@@ -18,6 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from transactions import verification
 from transactions.models import VERIFIABLE_STATUSES, Transaction
 from transactions.selectors import caracas_day_start
 
@@ -106,9 +107,7 @@ def claim_status(request, transaction_id):
     if claim is None:
         return _json({"error": "not found"}, status=404)
     if claim.status in VERIFIABLE_STATUSES:
-        from banking import services as banking_services
-
-        banking_services.verify_claim(claim_id=claim.pk)
+        verification.verify_claim(claim_id=claim.pk)
         claim.refresh_from_db()
     return _json({f: getattr(claim, f) for f in STATUS_FIELDS})
 

@@ -140,9 +140,9 @@ class Workload:
     """The paths and arguments of each scenario at the current size."""
 
     def __init__(self, *, size: int, tmpdir: str, client_token: str, staff_token: str):
+        from config.clock import caracas_today
         from transactions.api.filters import TransactionFilter
         from transactions.models import Transaction
-        from transactions.validators import caracas_today
 
         self.size = size
         self.client_token = client_token

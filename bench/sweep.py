@@ -63,7 +63,7 @@ def _seed(n: int, run: str) -> list[dict]:
     from django.utils import timezone
 
     from accounts.models import User
-    from banking.sandbox.state import caracas_today
+    from config.clock import caracas_today
     from transactions.models import Transaction
 
     owner, _ = User.objects.get_or_create(email="bench@example.test")

@@ -89,7 +89,7 @@ class RequestContextMiddleware:
         request.request_id = request_id
         request.client_ip = client_ip(request)
         started = time.perf_counter()
-        # user_id is (re)bound by config.authentication once DRF authenticates; resetting both
+        # user_id is (re)bound by accounts.authentication once DRF authenticates; resetting both
         # keys afterwards keeps one request's user out of the next request's log lines.
         log_tokens = structlog.contextvars.bind_contextvars(request_id=request_id, user_id=None)
         try:

@@ -7,6 +7,7 @@ Local defaults need no services: SQLite, local-memory cache, the in-process Bane
 Sections are grouped per app; each app owns its block.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -206,7 +207,7 @@ API_JSON_MAX_KEYS = env.int("API_JSON_MAX_KEYS", default=1000)
 
 # --- DRF / JWT / OpenAPI --------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["config.authentication.JWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.StrictJSONParser"],
@@ -342,24 +343,12 @@ WEBHOOKS = {
 
 # --- banking (Banesco) ----------------------------------------------------------------------
 # DESIGN.md section 4. `sandbox` (default) uses the in-process simulator (banking/sandbox/);
-# `qa`/`production` talk to Banesco. One deployment talks to one environment, so the variable
-# names are not per environment; the per-environment defaults (realm, lookup path) are.
+# `qa`/`production` talk to Banesco. Every `BANESCO_<NAME>` variable overrides the field <name>
+# of banking.conf.BanescoConfig, which holds every default (per environment: realm, lookup path;
+# sandbox: URLs, credentials, account); the README's Banesco table lists them all.
 BANESCO_ENVIRONMENT = env.str("BANESCO_ENVIRONMENT", default="sandbox").strip().lower()
 if BANESCO_ENVIRONMENT not in {"sandbox", "qa", "production"}:
     raise ImproperlyConfigured("BANESCO_ENVIRONMENT must be sandbox, qa or production")
-_BANESCO_SANDBOX_FLAVOUR = env.str("BANESCO_SANDBOX_FLAVOUR", default="qa")
-_BANESCO_DEFAULTS = {
-    # The sandbox follows the bank: its production flavour serves only the production path.
-    "sandbox": (
-        "http://banesco-sandbox.invalid",
-        "realm-api-prd" if _BANESCO_SANDBOX_FLAVOUR == "production" else "realm-api-qa",
-        "/financial-account/transactions"
-        if _BANESCO_SANDBOX_FLAVOUR == "production"
-        else "/transactions/financial-account/transactions",
-    ),
-    "qa": ("", "realm-api-qa", "/transactions/financial-account/transactions"),
-    "production": ("", "realm-api-prd", "/financial-account/transactions"),
-}[BANESCO_ENVIRONMENT]
 if IS_PRODUCTION:
     if BANESCO_ENVIRONMENT == "sandbox":
         raise ImproperlyConfigured(
@@ -370,60 +359,9 @@ if IS_PRODUCTION:
     if not (env.str("BANESCO_TOKEN_URL", default="") or env.str("BANESCO_AUTH_BASE_URL", default="")):
         raise ImproperlyConfigured("BANESCO_TOKEN_URL or BANESCO_AUTH_BASE_URL must be set in production")
 BANESCO = {
-    "ENVIRONMENT": BANESCO_ENVIRONMENT,
-    # Sandbox only: flavour of the simulator (70001 answered with HTTP 200 in qa, 400 in production)
-    # and whether it is mounted in-process (False: BANESCO_*_URL point at `manage.py banesco_sandbox`).
-    "SANDBOX_FLAVOUR": _BANESCO_SANDBOX_FLAVOUR,
-    "SANDBOX_IN_PROCESS": env.bool("BANESCO_SANDBOX_IN_PROCESS", default=True),
-    "AUTH_BASE_URL": env.str("BANESCO_AUTH_BASE_URL", default=_BANESCO_DEFAULTS[0]),
-    "REALM": env.str("BANESCO_REALM", default=_BANESCO_DEFAULTS[1]),
-    "TOKEN_URL": env.str("BANESCO_TOKEN_URL", default=""),  # overrides AUTH_BASE_URL + REALM
-    "API_BASE_URL": env.str("BANESCO_API_BASE_URL", default=_BANESCO_DEFAULTS[0]),
-    "LOOKUP_PATH": env.str("BANESCO_LOOKUP_PATH", default=_BANESCO_DEFAULTS[2]),
-    "CLIENT_ID": env.str(
-        "BANESCO_CLIENT_ID", default="sandbox-client" if BANESCO_ENVIRONMENT == "sandbox" else ""
-    ),
-    "CLIENT_SECRET": env.str(
-        "BANESCO_CLIENT_SECRET", default="sandbox-secret" if BANESCO_ENVIRONMENT == "sandbox" else ""
-    ),
-    "GRANT_TYPE": env.str("BANESCO_GRANT_TYPE", default="password"),  # password | client_credentials
-    "CLIENT_AUTH": env.str("BANESCO_CLIENT_AUTH", default="basic"),  # basic | body
-    "SCOPE": env.str("BANESCO_SCOPE", default=""),
-    "ACCOUNT_ID": env.str(
-        "BANESCO_ACCOUNT_ID", default="01340000000000000001" if BANESCO_ENVIRONMENT == "sandbox" else ""
-    ),
-    "DEVICE_TYPE": env.str("BANESCO_DEVICE_TYPE", default="Server"),
-    "DEVICE_DESCRIPTION": env.str("BANESCO_DEVICE_DESCRIPTION", default="areamedica-backoffice"),
-    "DEVICE_IP": env.str("BANESCO_DEVICE_IP", default="127.0.0.1"),
-    "CONNECT_TIMEOUT": env.float("BANESCO_CONNECT_TIMEOUT", default=3.05),
-    "READ_TIMEOUT": env.float("BANESCO_READ_TIMEOUT", default=10.0),
-    # Retry budget per look-up (tenacity): attempts, exponential back-off with jitter, Retry-After cap.
-    "RETRY_ATTEMPTS": env.int("BANESCO_RETRY_ATTEMPTS", default=3),
-    "RETRY_BACKOFF_INITIAL": env.float("BANESCO_RETRY_BACKOFF_INITIAL", default=0.5),
-    "RETRY_BACKOFF_MAX": env.float("BANESCO_RETRY_BACKOFF_MAX", default=8.0),
-    "RETRY_AFTER_CAP": env.float("BANESCO_RETRY_AFTER_CAP", default=10.0),
-    # Rate budgets: global look-ups per second (all processes, shared cache) and per claim per minute.
-    "LOOKUPS_PER_SECOND": env.int("BANESCO_LOOKUPS_PER_SECOND", default=20),
-    "BUDGET_MAX_WAIT": env.float("BANESCO_BUDGET_MAX_WAIT", default=2.0),
-    "CLAIM_LOOKUPS_PER_MINUTE": env.int("BANESCO_CLAIM_LOOKUPS_PER_MINUTE", default=2),
-    # 70001 (not found): retried with back-off until this window (from the claim's creation) ends.
-    "NOT_FOUND_WINDOW_HOURS": env.float("BANESCO_NOT_FOUND_WINDOW_HOURS", default=48.0),
-    "RECHECK_BASE_SECONDS": env.int("BANESCO_RECHECK_BASE_SECONDS", default=120),
-    "RECHECK_MAX_SECONDS": env.int("BANESCO_RECHECK_MAX_SECONDS", default=3600),
-    "SWEEP_LEASE_SECONDS": env.int("BANESCO_SWEEP_LEASE_SECONDS", default=300),
-    # Circuit breaker (shared state in the `default` cache).
-    "BREAKER_THRESHOLD": env.int("BANESCO_BREAKER_THRESHOLD", default=5),
-    "BREAKER_COOLDOWN_SECONDS": env.float("BANESCO_BREAKER_COOLDOWN_SECONDS", default=30.0),
-    "TOKEN_LOCK_SECONDS": env.float("BANESCO_TOKEN_LOCK_SECONDS", default=15.0),
-    "CACHE_PREFIX": env.str("BANESCO_CACHE_PREFIX", default="banesco"),
-    # A private CA for the bank's certificate (a path); verification itself is never switched off.
-    "CA_BUNDLE": env.str("BANESCO_CA_BUNDLE", default=""),
-    # `banesco_check` looks this reference up (a payment known to exist in the environment).
-    "CHECK_REFERENCE": env.str("BANESCO_CHECK_REFERENCE", default="012345678901"),
-    "CHECK_PHONE": env.str("BANESCO_CHECK_PHONE", default="04141234567"),
-    "CHECK_BANK_ID": env.str("BANESCO_CHECK_BANK_ID", default="0102"),
-    "CHECK_DATE": env.str("BANESCO_CHECK_DATE", default=""),
+    name[len("BANESCO_") :]: value for name, value in os.environ.items() if name.startswith("BANESCO_")
 }
+BANESCO["ENVIRONMENT"] = BANESCO_ENVIRONMENT
 
 # --- logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

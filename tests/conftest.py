@@ -123,10 +123,10 @@ def bank_verify(db):
     """
     import uuid
 
-    from banking import services as banking_services
     from banking.client import BanescoClient
     from banking.conf import BanescoConfig
     from banking.sandbox.state import SandboxState
+    from transactions import verification
 
     def _verify(claim, *, payments=(), faults=(), seed_demo=True, flavour="qa"):
         state = SandboxState(flavour=flavour, seed_demo=seed_demo)
@@ -136,7 +136,7 @@ def bank_verify(db):
             state.set_fault(fault)
         config = BanescoConfig(environment="sandbox", cache_prefix=f"t-{uuid.uuid4().hex[:8]}")
         client = BanescoClient(config, sandbox_state=state, sleep=lambda s: None)
-        outcome = banking_services.verify_claim(claim_id=claim.pk, client=client, force=True)
+        outcome = verification.verify_claim(claim_id=claim.pk, client=client, force=True)
         claim.refresh_from_db()
         outcome.sandbox = state
         return outcome

@@ -44,7 +44,7 @@ DECISIONS: dict[str, Decision] = {
             label=_("Re-verify now with the bank"),
             verb=_("Re-verify"),
             permission="transactions.reverify_transaction",
-            # banking.services.verify_claim only looks up IN_PROGRESS/UNKNOWN claims.
+            # transactions.verification.verify_claim only looks up IN_PROGRESS/UNKNOWN claims.
             eligible_from=frozenset({Status.IN_PROGRESS, Status.UNKNOWN}),
             to_status=None,
         ),

@@ -23,7 +23,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from audit import services as audit_services
+from audit.actions import ADMIN_ACTION
 from config import errors
+from transactions import exports, services
 from transactions.admin_forms import (
     DECISIONS,
     EXPECTED_PREFIX,
@@ -32,13 +35,18 @@ from transactions.admin_forms import (
     DecisionForm,
     expected_statuses,
 )
-from transactions.models import Status, Transaction
+from transactions.models import Transaction, status_label
 from transactions.verification_queue import claim_request_verification
 
 logger = structlog.get_logger(__name__)
 
-ADMIN_ACTION = "admin.action"
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
+# The one service call behind each decision (re-verify goes to transactions.verification).
+DECISION_SERVICES = {
+    "approve": services.claim_approve,
+    "reject": services.claim_reject,
+    "reopen": services.claim_reopen,
+}
 MAX_PER_CLAIM_MESSAGES = 50
 
 
@@ -47,10 +55,6 @@ class ClaimOutcome:
     transaction_id: str
     kind: str  # done / skipped / failed
     detail: str
-
-
-def status_label(value: str | None) -> str:
-    return str(Status(value).label) if value in Status.values else (value or "")
 
 
 def require_permission(request, decision: Decision) -> None:
@@ -116,20 +120,14 @@ def render_decision_form(
 def _decide_one(
     *, request, decision: Decision, claim: Transaction, expected: str, reason: str
 ) -> ClaimOutcome:
-    from transactions import services
-
     tid = claim.transaction_id
     if expected not in decision.eligible_from:
         return ClaimOutcome(tid, SKIPPED, _("not eligible from %(s)s") % {"s": status_label(expected)})
     try:
         if decision.to_status is None:
             return _reverify_one(request=request, claim=claim, expected=expected)
-        updated = services.transition(
-            claim=claim.pk,
-            to_status=decision.to_status,
-            actor=request.user,
-            reason=reason,
-            expected_status=expected,
+        updated = DECISION_SERVICES[decision.name](
+            claim=claim.pk, actor=request.user, reason=reason, expected_status=expected
         )
         return ClaimOutcome(tid, DONE, f"{status_label(expected)} → {status_label(updated.status)}")
     except errors.Conflict as exc:
@@ -225,8 +223,6 @@ def report(request, *, decision: Decision, outcomes: list[ClaimOutcome]) -> None
 
 
 def _audit_summary(request, *, decision: Decision, outcomes: list[ClaimOutcome], reason: str) -> None:
-    from audit import services as audit_services
-
     def ids(kind):
         return [o.transaction_id for o in outcomes if o.kind == kind]
 
@@ -346,9 +342,6 @@ def claim_decision_view(modeladmin, request, object_id: str, decision_name: str)
 
 def csv_response(request, queryset, *, scope: str) -> StreamingHttpResponse:
     """Stream claims as formula-safe CSV (transactions/exports.py); audits who exported what."""
-    from audit import services as audit_services
-    from transactions import exports
-
     if not request.user.has_perm("transactions.view_all_transactions"):
         raise PermissionDenied
     with transaction.atomic():

@@ -6,8 +6,7 @@
   oldest row plus one OFFSET look-up);
 * today's completions (Caracas day): `transaction.status_changed` audit events to COMPLETED
   since Caracas midnight (range scan of audit_occurred_at_idx: only today's events are read);
-* bank: circuit-breaker state and last successful look-up, read from the banking app when it
-  exposes them (adapter below), else "n/a".
+* bank: circuit-breaker state (shared cache) and last successful look-up (BankLookup, indexed).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
@@ -23,11 +21,16 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
+from audit.actions import TRANSACTION_STATUS_CHANGED
+from audit.models import AuditEvent
+from banking import selectors as banking_selectors
+from banking.breaker import CircuitBreaker
+from banking.conf import get_config
+from config.clock import CARACAS
 from transactions.models import Status, Transaction
 from transactions.webhooks import selectors as webhook_selectors
 
 logger = logging.getLogger(__name__)
-CARACAS = ZoneInfo("America/Caracas")
 NOT_AVAILABLE = "n/a"
 
 
@@ -108,33 +111,20 @@ def caracas_midnight(now: dt.datetime | None = None) -> dt.datetime:
 
 
 def completed_today(*, now: dt.datetime | None = None) -> int:
-    from audit.models import AuditEvent
-
     return AuditEvent.objects.filter(
         occurred_at__gte=caracas_midnight(now),
-        action="transaction.status_changed",
+        action=TRANSACTION_STATUS_CHANGED,
         metadata__to_status=Status.COMPLETED.value,
     ).count()
 
 
 def bank_status() -> BankStatus:
-    """Breaker state (shared cache) and last successful look-up (BankLookup, indexed); never raises."""
-    status = BankStatus()
-    try:
-        from banking.breaker import CircuitBreaker
-        from banking.conf import get_config
-
-        status.breaker_state = CircuitBreaker(get_config()).state()
-    except Exception:
-        logger.exception("dashboard: breaker state unavailable")
-    try:
-        from banking import selectors
-
-        lookup = selectors.last_successful_lookup()
-        status.last_success_at = getattr(lookup, "created_at", None)
-    except Exception:
-        logger.exception("dashboard: last successful look-up unavailable")
-    return status
+    """Breaker state (shared cache) and last successful look-up (BankLookup, indexed)."""
+    lookup = banking_selectors.last_successful_lookup()
+    return BankStatus(
+        breaker_state=CircuitBreaker(get_config()).state(),
+        last_success_at=getattr(lookup, "created_at", None),
+    )
 
 
 def cached_status_counts() -> dict[str, int]:

@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
+from config.clock import CARACAS
 from transactions.banks import bank_name
-from transactions.validators import CARACAS
 
 CHUNK_SIZE = 2000
 

@@ -18,6 +18,11 @@ class Status(models.TextChoices):
     TO_REVIEW = "TO_REVIEW", _("To review")
 
 
+def status_label(status: str | None) -> str:
+    """The human label of a status (translated), or the value itself when it is not one."""
+    return str(Status(status).label) if status in Status.values else (status or "")
+
+
 class Bank(models.TextChoices):
     BANESCO = "BANESCO", _("Banesco transfer")
     MOBILE_TRANSFER = "MOBILE_TRANSFER", _("Pago móvil")

@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.selectors import events_for_target
 from banking.results import BankRow
+from config.clock import CARACAS
 from config.errors import NotFound
 from transactions.evidence import bank_evidence
-from transactions.models import Transaction
-from transactions.validators import CARACAS
+from transactions.models import VERIFIABLE_STATUSES, Status, Transaction
 
 
 def claim_list(*, user) -> QuerySet[Transaction]:
@@ -62,8 +64,6 @@ def claim_bank_row(*, claim: Transaction) -> BankRow | None:
 
 def claim_events(*, claim: Transaction):
     """The claim's audit events, newest first."""
-    from audit.selectors import events_for_target
-
     return events_for_target(claim)
 
 
@@ -83,3 +83,32 @@ def claims_created_between(
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("created_at", "id")
+
+
+def claims_due_for_verification(*, now=None):
+    """Alive IN_PROGRESS/UNKNOWN claims whose next verification time has come (or was never set)."""
+    now = now or timezone.now()
+    return (
+        Transaction.objects.alive()
+        .filter(status__in=VERIFIABLE_STATUSES)
+        .filter(Q(next_verification_at__lte=now) | Q(next_verification_at__isnull=True))
+    )
+
+
+def reference_used_by_completed_claim(*, claim, bank_reference: str, mobile: bool) -> Transaction | None:
+    """Another alive COMPLETED claim of the same type that already used this bank movement.
+
+    Transfers match on the full reference (leading zeros ignored). Pago móvil searches only see the
+    last 6 digits, so there a claim with the same last 6 digits and the same payer phone counts.
+    """
+    digits = "".join(ch for ch in bank_reference if ch.isdigit()) or bank_reference
+    qs = (
+        Transaction.objects.alive()
+        .filter(status=Status.COMPLETED, transaction_type=claim.transaction_type)
+        .exclude(pk=claim.pk)
+    )
+    if mobile:
+        qs = qs.filter(reference__endswith=digits[-6:], customer_phone=claim.customer_phone)
+    else:
+        qs = qs.filter(reference__regex=rf"^0*{digits.lstrip('0') or '0'}$")
+    return qs.order_by("created_at").first()

@@ -7,30 +7,29 @@ audit event with the before/after of the changed fields.
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import ADMIN
-from audit import actions
+from audit import services as audit_services
+from audit.actions import TRANSACTION_STATUS_CHANGED, TRANSACTION_VERIFIED
 from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from config.ratelimit import enforce_rate
-from transactions import validators
-from transactions.models import Status, Transaction
-from transactions.verification_queue import notify_due
+from transactions.creation import (  # noqa: F401  (create is part of this module's API)
+    CREATE_RATE_GROUP,
+    IDEMPOTENCY_FIELDS,
+    UNIQUE_REFERENCE,
+    UNIQUE_TRANSACTION_ID,
+    claim_create_rate_limit,
+    create_claim,
+)
+from transactions.models import Status, Transaction, status_label
+from transactions.snapshots import snapshot as _snapshot
 from transactions.webhooks import services as webhooks
-
-# Audit action names (audit/actions.py holds the vocabulary; literals match it).
-TRANSACTION_CREATED = "transaction.created"
-TRANSACTION_STATUS_CHANGED = "transaction.status_changed"
-TRANSACTION_VERIFIED = "transaction.verified"
 
 # The status machine (design section 3): from -> allowed targets.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -43,34 +42,12 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 FINAL_STATUSES = frozenset({Status.COMPLETED, Status.CANCELED})
 WITHDRAWABLE_STATUSES = frozenset({Status.IN_PROGRESS, Status.UNKNOWN})
 
-# Fields compared on an idempotent replay of create.
-IDEMPOTENCY_FIELDS = tuple(validators.CLAIM_FIELDS)
-UNIQUE_TRANSACTION_ID = "transactions_transaction_transaction_id_key"
-UNIQUE_REFERENCE = "tx_reference_type_unique_alive"
 # Kept out of audit before/after: the bank's raw answer lives on its BankLookup (the event's
 # metadata names the look-up).
 NOT_AUDITED = frozenset({"banesco_payload", "decided_lookup"})
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value
-
-
-def _snapshot(claim: Transaction, fields) -> dict:
-    return {f: _jsonable(getattr(claim, f)) for f in fields}
-
-
-def _record(**kwargs):
-    from audit import services as audit_services
-
-    return audit_services.record(**kwargs)
 
 
 def _is_admin(user) -> bool:
@@ -87,88 +64,6 @@ def _lock(claim) -> Transaction:
         return Transaction.objects.select_for_update().get(pk=pk, deleted_at__isnull=True)
     except (Transaction.DoesNotExist, ValidationError, ValueError):
         raise NotFound(_("Payment claim not found.")) from None
-
-
-def _status_label(status: str) -> str:
-    return str(Status(status).label) if status in Status.values else status
-
-
-# --- create -----------------------------------------------------------------------------------
-
-CREATE_RATE_GROUP = "transactions.claim_create"
-
-
-def claim_create_rate_limit(*, request) -> None:
-    """Count one claim submission of the request's user (`CLAIM_CREATE_RATE`); 429 when over.
-    Every API profile that creates claims calls it before `create_claim`. An API limit: fails
-    open when the rate-limit cache is down (config.ratelimit)."""
-    enforce_rate(
-        group=CREATE_RATE_GROUP,
-        key=str(request.user.pk),
-        rate=settings.CLAIM_CREATE_RATE,
-        message=_("Too many payment claims submitted; try again later."),
-    )
-
-
-def create_claim(*, data: dict, actor) -> tuple[Transaction, bool]:
-    """Create a claim, idempotent on `transaction_id`.
-
-    Same normalised payload as an existing claim of the same owner -> (existing, False).
-    Different payload -> Conflict listing the differing fields. A duplicate (reference, type)
-    among live claims -> Conflict. Concurrency-safe: the INSERT runs in a savepoint and the
-    unique constraint decides; the loser re-reads the winner's row (never check-then-insert).
-    No bank call: the claim is created due now and a verification worker looks it up (NOTIFY).
-    """
-    if actor is None or not getattr(actor, "pk", None):
-        raise PermissionDenied(_("A claim must be created by a user."))
-    try:
-        cleaned = validators.clean_claim(data)
-    except ValidationError as exc:
-        raise ValidationFailed(_("Invalid payment claim."), details=exc.message_dict) from None
-
-    now = timezone.now()
-    claim = Transaction(**cleaned, created_by=actor, status=Status.IN_PROGRESS, next_verification_at=now)
-    try:
-        with transaction.atomic():
-            claim.save(force_insert=True)
-            _record(
-                action=TRANSACTION_CREATED,
-                actor=actor,
-                target=claim,
-                after=_snapshot(claim, ("status", *IDEMPOTENCY_FIELDS)),
-            )
-            notify_due(claim.pk)  # delivered at commit: wakes a verification worker
-            webhooks.claim_event_record(claim=claim)
-    except IntegrityError as exc:
-        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
-        existing = Transaction.objects.filter(transaction_id=cleaned["transaction_id"]).first()
-        if existing is not None:
-            return _replay(existing=existing, cleaned=cleaned, actor=actor), False
-        if constraint == UNIQUE_REFERENCE:
-            raise Conflict(
-                _("A payment claim with this reference and type already exists."),
-                code="duplicate_reference",
-                details={"fields": ["reference", "transaction_type"]},
-            ) from None
-        raise
-    return claim, True
-
-
-def _replay(*, existing: Transaction, cleaned: dict, actor) -> Transaction:
-    if existing.deleted_at is not None or (actor is not None and existing.created_by_id != actor.pk):
-        raise Conflict(
-            _("This transaction_id is already in use."),
-            code="transaction_id_in_use",
-            details={"fields": ["transaction_id"]},
-        )
-    differing = [f for f in IDEMPOTENCY_FIELDS if getattr(existing, f) != cleaned[f]]
-    if differing:
-        raise Conflict(
-            _("A payment claim with this transaction_id already exists with different data."),
-            code="idempotency_conflict",
-            details={"fields": differing},
-        )
-    return existing
 
 
 # --- status machine ---------------------------------------------------------------------------
@@ -229,7 +124,7 @@ def _apply_transition(
     if to_status not in TRANSITIONS.get(from_status, ()):
         raise Conflict(
             _("Cannot change a claim from %(from)s to %(to)s.")
-            % {"from": _status_label(from_status), "to": _status_label(to_status)},
+            % {"from": status_label(from_status), "to": status_label(to_status)},
             code="invalid_transition",
             details={"from_status": from_status, "to_status": to_status},
         )
@@ -252,7 +147,7 @@ def _apply_transition(
     for field, value in changes.items():
         setattr(claim, field, value)
     claim.save(update_fields=[*changes, "updated_at"])
-    _record(
+    audit_services.record(
         action=TRANSACTION_STATUS_CHANGED,
         actor=actor,
         actor_type=actor_type,
@@ -354,7 +249,7 @@ def record_verification(
         for field, value in changes.items():
             setattr(claim, field, value)
         claim.save(update_fields=[*changes, "updated_at"])
-        _record(
+        audit_services.record(
             action=TRANSACTION_VERIFIED,
             actor=None,
             actor_type="BANK",
@@ -386,7 +281,7 @@ def claim_cancel(*, claim, actor, reason: str = "") -> Transaction:
         if locked.status not in WITHDRAWABLE_STATUSES:
             raise Conflict(
                 _("Only claims in progress or unknown can be canceled; this one is %(status)s.")
-                % {"status": _status_label(locked.status)},
+                % {"status": status_label(locked.status)},
                 code="invalid_transition",
                 details={"from_status": locked.status, "to_status": Status.CANCELED},
             )
@@ -405,84 +300,26 @@ def claim_cancel(*, claim, actor, reason: str = "") -> Transaction:
         )
 
 
-def claim_approve(*, claim, actor, reason: str) -> Transaction:
+def claim_approve(*, claim, actor, reason: str, expected_status: str = Status.TO_REVIEW) -> Transaction:
+    """A reconciler approves a claim under review (reason required)."""
     return transition(
-        claim=claim, to_status=Status.COMPLETED, actor=actor, reason=reason, expected_status=Status.TO_REVIEW
+        claim=claim, to_status=Status.COMPLETED, actor=actor, reason=reason, expected_status=expected_status
     )
 
 
-def claim_reject(*, claim, actor, reason: str) -> Transaction:
+def claim_reject(*, claim, actor, reason: str, expected_status: str = Status.TO_REVIEW) -> Transaction:
+    """A reconciler rejects a claim under review (reason required)."""
     return transition(
-        claim=claim, to_status=Status.CANCELED, actor=actor, reason=reason, expected_status=Status.TO_REVIEW
+        claim=claim, to_status=Status.CANCELED, actor=actor, reason=reason, expected_status=expected_status
     )
 
 
-def claim_reopen(*, claim, actor, reason: str) -> Transaction:
+def claim_reopen(*, claim, actor, reason: str, expected_status: str | None = None) -> Transaction:
+    """Reopen a COMPLETED or CANCELED claim into TO_REVIEW (permissioned, reason required)."""
     if not (reason or "").strip():
         raise ValidationFailed(
             _("A reason is required to reopen a claim."), details={"reason": [_("Required.")]}
         )
-    return transition(claim=claim, to_status=Status.TO_REVIEW, actor=actor, reason=reason)
-
-
-# --- soft delete ------------------------------------------------------------------------------
-#
-# Nothing financial is ever hard-deleted. A soft-deleted claim (`deleted_at` set) keeps its row,
-# its status and its audit trail, but it leaves every working set: the API lists and reads (404),
-# the reconcilers' TO_REVIEW queue and dashboard, the verification sweep and workers, exports.
-# Its (reference, type) becomes free for a new claim. COMPLETED claims cannot be deleted: money was
-# received and the record must stay where reconcilers and reports see it.
-
-DELETE_PERMISSION = "transactions.delete_transaction"
-
-
-def _soft_delete_locked(*, claim: Transaction, actor, now) -> Transaction:
-    if claim.status == Status.COMPLETED:
-        raise Conflict(
-            _("A completed payment claim cannot be deleted."),
-            code="claim_completed",
-            details={"id": str(claim.pk), "status": claim.status},
-        )
-    claim.deleted_at = now
-    claim.save(update_fields=["deleted_at", "updated_at"])
-    _record(
-        action=actions.TRANSACTION_DELETED,
-        actor=actor,
-        target=claim,
-        before={"deleted_at": None},
-        after={"deleted_at": _jsonable(now)},
-        metadata={"status": claim.status},
+    return transition(
+        claim=claim, to_status=Status.TO_REVIEW, actor=actor, reason=reason, expected_status=expected_status
     )
-    return claim
-
-
-def claims_soft_delete(*, claim_ids, actor, visible_to=None) -> list[Transaction]:
-    """Soft-delete several claims at once: all or nothing, one audit event per claim.
-
-    Needs `transactions.delete_transaction`. Rows are locked in primary-key order (no deadlock
-    between two overlapping bulk deletes), the status is checked after the lock. Any id that is
-    unknown, already deleted or not readable by `visible_to` (a queryset filter: the caller's
-    visibility) -> NotFound; any COMPLETED claim -> Conflict; in both cases nothing is deleted.
-    """
-    if actor is None or not actor.has_perm(DELETE_PERMISSION):
-        raise PermissionDenied(_("You may not delete payment claims."))
-    ids = []
-    for raw in claim_ids:
-        try:
-            ids.append(uuid.UUID(str(raw)))
-        except ValueError:
-            raise NotFound(_("Payment claim not found."), details={"id": str(raw)[:64]}) from None
-    ids = sorted(set(ids))
-    with transaction.atomic():
-        qs = Transaction.objects.alive() if visible_to is None else visible_to
-        locked = {c.pk: c for c in qs.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")}
-        missing = [str(pk) for pk in ids if pk not in locked]
-        if missing:
-            raise NotFound(_("Payment claim not found."), details={"ids": missing})
-        now = timezone.now()
-        return [_soft_delete_locked(claim=locked[pk], actor=actor, now=now) for pk in ids]
-
-
-def claim_soft_delete(*, claim_id, actor, visible_to=None) -> Transaction:
-    """Soft-delete one claim (see `claims_soft_delete`)."""
-    return claims_soft_delete(claim_ids=[claim_id], actor=actor, visible_to=visible_to)[0]

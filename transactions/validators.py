@@ -13,18 +13,15 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 
+from config.clock import caracas_today
 from transactions.banks import BANKS
 from transactions.models import Bank, TransactionType
-
-CARACAS = ZoneInfo("America/Caracas")
 
 TRANSACTION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 PHONE_RE = re.compile(r"^04\d{9}$")
@@ -165,10 +162,6 @@ def parse_amount(value: Any) -> Decimal:
         raise _error("amount_decimals")
     amount = quantized
     return amount
-
-
-def caracas_today() -> dt.date:
-    return timezone.now().astimezone(CARACAS).date()
 
 
 def validate_payment_date(value: Any) -> dt.date:

@@ -25,12 +25,12 @@ import structlog
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
-from banking import selectors as banking_selectors
-from banking import services as banking_services
 from banking.client import BanescoClient, get_client
 from config.errors import NotFound
 from config.metrics import counter, gauge, histogram
 from transactions.models import Transaction
+from transactions.selectors import claims_due_for_verification
+from transactions.verification import lease_due_claims, verify_claim
 from transactions.verification_queue import CHANNEL, next_due_in, release_leases
 
 log = structlog.get_logger("transactions.worker")
@@ -140,7 +140,7 @@ class VerificationWorker:
                     close_old_connections()  # long-running: drop broken or expired connections
                 try:
                     self.drain()
-                    depth = banking_selectors.claims_due_for_verification().count()
+                    depth = claims_due_for_verification().count()
                     QUEUE_DEPTH.set(depth)
                 except DatabaseError:
                     if once:
@@ -165,9 +165,7 @@ class VerificationWorker:
         """Lease and verify batches until none is due (or stop() was called)."""
         while not self._stopping:
             now = timezone.now()
-            batch = banking_services.lease_due_claims(
-                batch_size=self.batch_size, lease_seconds=self.lease_seconds, now=now
-            )
+            batch = lease_due_claims(batch_size=self.batch_size, lease_seconds=self.lease_seconds, now=now)
             if not batch:
                 return
             lease_until = now + timedelta(seconds=self.lease_seconds)
@@ -187,7 +185,7 @@ class VerificationWorker:
     def _verify_one(self, pk, facts, lease_until) -> None:
         started = time.monotonic()
         try:
-            outcome = banking_services.verify_claim(
+            outcome = verify_claim(
                 claim_id=pk, force=True, client=self.client, budget_wait=BUDGET_WAIT_SECONDS
             )
         except NotFound:  # soft-deleted since it was leased

@@ -6,11 +6,7 @@ from audit.api.filters import AuditEventFilter
 from audit.api.permissions import IsAuditorOrAdmin
 from audit.api.serializers import AuditEventOutputSerializer
 from audit.selectors import event_list
-
-try:  # the shared error envelope for OpenAPI (config/openapi.py), when present
-    from config.openapi import ERROR_RESPONSES
-except ImportError:  # pragma: no cover - depends on the foundation module
-    ERROR_RESPONSES = {}
+from config.openapi import ERROR_RESPONSES
 
 
 def _errors(*codes: int) -> dict:

@@ -6,11 +6,11 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-CARACAS = ZoneInfo("America/Caracas")
+from config.clock import caracas_today
+
 MERCHANT_ACCOUNT = "01340000000000000001"
 DEFAULT_CLIENT_ID = "sandbox-client"
 DEFAULT_CLIENT_SECRET = "sandbox-secret"
@@ -44,10 +44,6 @@ QUIRKS = (
 )
 MAX_RECORDED_REQUESTS = 50
 SWITCHES = ERROR_FAULTS + QUIRKS
-
-
-def caracas_today() -> date:
-    return datetime.now(CARACAS).date()
 
 
 @dataclass

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from transactions import admin as tx_admin
+from transactions.admin import changelist as tx_admin
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from config import admin as site_admin
+from transactions import admin_site as site_admin
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from banking.conf import BanescoConfig
-from banking.sandbox.state import SandboxState, caracas_today
+from banking.sandbox.state import SandboxState
+from config.clock import caracas_today
 
 QA_AUTH = "https://auth.banesco.test"
 QA_API = "https://api.banesco.test"

@@ -30,7 +30,7 @@ def test_secret_not_in_repr():
 @pytest.mark.parametrize(
     ("changes", "fragment"),
     [
-        ({"client_secret": ""}, "set together"),
+        ({"client_id": "someone", "client_secret": ""}, "set together"),
         ({"environment": "qa", "api_base_url": "", "auth_base_url": ""}, "BANESCO_API_BASE_URL is missing"),
         ({"environment": "qa", "api_base_url": "http://x", "auth_base_url": "https://y"}, "not https"),
         ({"account_id": "123"}, "20-digit"),

@@ -11,11 +11,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from banking import services
 from banking.client import BanescoClient
 from banking.conf import BanescoConfig
-from banking.sandbox.state import caracas_today
+from config.clock import caracas_today
 from tests.banking.sandbox_server import ROOT, SandboxProcess
+from transactions import verification as services
 from transactions.models import Transaction
 
 

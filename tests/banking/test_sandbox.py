@@ -8,7 +8,8 @@ import requests
 
 from banking.sandbox.adapter import SandboxAdapter
 from banking.sandbox.app import handle
-from banking.sandbox.state import SandboxState, caracas_today
+from banking.sandbox.state import SandboxState
+from config.clock import caracas_today
 
 BASE = "http://sandbox.test"
 TOKEN = f"{BASE}/auth/realms/realm-api-qa/protocol/openid-connect/token"

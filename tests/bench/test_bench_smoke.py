@@ -81,7 +81,7 @@ def test_floor_create_goes_through_the_service(monkeypatch):
     users = seed.ensure_users()
     monkeypatch.setenv("BENCH_FLOOR_USER_EMAIL", users["client"].email)
     monkeypatch.setattr(floor, "_USER", None)
-    from transactions.validators import caracas_today
+    from config.clock import caracas_today
 
     body = {
         "transaction_id": "floor-1",

@@ -7,11 +7,10 @@ import uuid
 import pytest
 
 from audit.models import AuditEvent
-from banking import services as banking_services
+from config.clock import CARACAS, caracas_today
 from tests.manager.conftest import STATUS_FILTERS
-from transactions import services
+from transactions import services, verification
 from transactions.models import Transaction
-from transactions.validators import CARACAS, caracas_today
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +65,7 @@ def verified(make_claim):
 
     def _verified(**fields):
         claim = make_claim(**fields)
-        banking_services.verify_claim(claim_id=claim.pk)
+        verification.verify_claim(claim_id=claim.pk)
         claim.refresh_from_db()
         return claim
 

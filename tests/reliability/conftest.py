@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import caches
 from django.core.management import call_command
 
-from banking.sandbox.state import caracas_today
+from config.clock import caracas_today
 from tests.banking.sandbox_server import SandboxProcess
 
 LONG = os.environ.get("RELIABILITY_LONG") == "1"

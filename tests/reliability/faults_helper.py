@@ -23,7 +23,7 @@ def main(argv: list[str]) -> int:
 
     from accounts.models import User
     from audit.models import AuditEvent
-    from banking.sandbox.state import caracas_today
+    from config.clock import caracas_today
     from transactions import services
     from transactions.models import Transaction
 

@@ -14,11 +14,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from banking import services
 from banking.client import BanescoClient
 from banking.conf import BanescoConfig
 from banking.models import BankLookup
 from tests.banking.sandbox_server import free_port
+from transactions import verification as services
 from transactions.models import Transaction
 
 from .conftest import LONG, assert_audit_chain_ok, seeded_payment, status_matches_last_event

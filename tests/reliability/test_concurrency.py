@@ -10,13 +10,13 @@ import requests
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from audit.models import AuditEvent
-from banking import services as banking
 from banking.client import BanescoClient
 from banking.conf import BanescoConfig
 from banking.sandbox.state import SandboxState
 from config.errors import Conflict
 from tests.conftest import run_in_threads
 from transactions import services
+from transactions import verification as banking
 from transactions.models import Transaction
 
 from .conftest import (

@@ -3,8 +3,8 @@ import itertools
 import pytest
 from django.core.cache import caches
 
+from config.clock import caracas_today
 from transactions import services
-from transactions.validators import caracas_today
 
 _seq = itertools.count(1)
 

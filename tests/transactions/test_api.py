@@ -5,8 +5,8 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from config.clock import CARACAS, caracas_today
 from transactions.models import Status, Transaction
-from transactions.validators import CARACAS, caracas_today
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from django.core.cache import caches
 from django.core.management import call_command
 
 from banking.models import BankLookup
-from banking.sandbox.state import caracas_today
+from config.clock import caracas_today
 from tests.banking.sandbox_server import SandboxProcess
 from transactions.models import Transaction
 

@@ -8,10 +8,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from config.clock import CARACAS, caracas_today
 from transactions.exports import HEADER, safe_cell, write_csv
 from transactions.models import Status, Transaction
 from transactions.selectors import claims_created_between
-from transactions.validators import CARACAS, caracas_today
 
 pytestmark = pytest.mark.django_db
 

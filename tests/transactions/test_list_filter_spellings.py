@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
+from config.clock import CARACAS, caracas_today
 from transactions import services
 from transactions.models import Transaction
-from transactions.validators import CARACAS, caracas_today
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/transactions/"

@@ -1,4 +1,4 @@
-"""transactions.services.claim_soft_delete / claims_soft_delete: what a deleted claim means."""
+"""transactions.deletion.claim_soft_delete / claims_soft_delete: what a deleted claim means."""
 
 import pytest
 
@@ -9,7 +9,7 @@ from banking import services as banking_services
 from config.errors import Conflict, NotFound, PermissionDenied
 from tests.conftest import run_in_threads
 from tests.transactions.conftest import flat_data
-from transactions import dashboard, selectors, services
+from transactions import dashboard, deletion, selectors, services
 from transactions.models import Transaction
 
 # Seeded in the in-process sandbox with 99.99: verification sends the claim to TO_REVIEW.
@@ -41,7 +41,7 @@ def test_a_deleted_claim_leaves_the_queue_the_sweep_and_the_reads(client_user, m
     assert dashboard._queue().filter(pk=queued.pk).exists()
     assert banking_selectors.claims_due_for_verification().filter(pk=due.pk).exists()
 
-    services.claims_soft_delete(claim_ids=[queued.pk, due.pk], actor=manager)
+    deletion.claims_soft_delete(claim_ids=[queued.pk, due.pk], actor=manager)
 
     assert not dashboard._queue().filter(pk=queued.pk).exists()  # out of the reconcilers' queue
     assert not banking_selectors.claims_due_for_verification().filter(pk=due.pk).exists()  # no sweep
@@ -65,7 +65,7 @@ def test_only_holders_of_the_delete_permission_may_delete(client_user, reconcile
     claim, _ = services.create_claim(data=flat_data(), actor=client_user)
     for actor in (client_user, reconciler_user, None):
         with pytest.raises(PermissionDenied):
-            services.claim_soft_delete(claim_id=claim.pk, actor=actor)
+            deletion.claim_soft_delete(claim_id=claim.pk, actor=actor)
     assert Transaction.objects.get(pk=claim.pk).deleted_at is None
 
 
@@ -74,9 +74,9 @@ def test_visible_to_limits_what_can_be_deleted(client_user, make_user, manager):
     claim, _ = services.create_claim(data=flat_data(), actor=client_user)
     nobody = Transaction.objects.none()
     with pytest.raises(NotFound):
-        services.claim_soft_delete(claim_id=claim.pk, actor=manager, visible_to=nobody)
+        deletion.claim_soft_delete(claim_id=claim.pk, actor=manager, visible_to=nobody)
     with pytest.raises(NotFound):
-        services.claim_soft_delete(claim_id="not-a-uuid", actor=manager)
+        deletion.claim_soft_delete(claim_id="not-a-uuid", actor=manager)
     assert Transaction.objects.get(pk=claim.pk).deleted_at is None
 
 
@@ -88,7 +88,7 @@ def test_delete_racing_an_approval_never_deletes_a_completed_claim(client_user, 
     def act(i):
         if i == 0:
             return services.claim_approve(claim=claim.pk, actor=reconciler_user, reason="bank statement ok")
-        return services.claim_soft_delete(claim_id=claim.pk, actor=manager)
+        return deletion.claim_soft_delete(claim_id=claim.pk, actor=manager)
 
     _results, errors = run_in_threads(2, act)
     claim.refresh_from_db()

@@ -5,8 +5,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from config.clock import caracas_today
 from transactions import validators as v
-from transactions.validators import caracas_today
 
 
 def _messages(fn, value, lang):

@@ -21,12 +21,13 @@ from transactions.api.serializers import (
     ClaimVerifyOutputSerializer,
     ClaimVerifyQuerySerializer,
 )
+from transactions.models import Bank, Transaction
 
 logger = logging.getLogger(__name__)
 
 CREATE_EXAMPLE = {
     "transaction_id": "portal-000123",
-    "bank": "MOBILE_TRANSFER",
+    "bank": Bank.MOBILE_TRANSFER.value,
     "transaction_type": "TRANSACTION",
     "reference": "001234567890",
     "amount": "1500.50",
@@ -44,7 +45,7 @@ CLAIM_EXAMPLE = {
     "transaction_id": "portal-000123",
     "status": "IN_PROGRESS",
     "status_reason": "",
-    "bank": "MOBILE_TRANSFER",
+    "bank": Bank.MOBILE_TRANSFER.value,
     "transaction_type": "TRANSACTION",
     "reference": "001234567890",
     "amount": "1500.50",
@@ -105,8 +106,6 @@ class TransactionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            from transactions.models import Transaction
-
             return Transaction.objects.none()
         return selectors.claim_list(user=self.request.user)
 

@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from banking.client import INTERBANK, MOBILE, MODES, TRANSFER, BanescoClient, LookupQuery, build_envelope
 from banking.conf import get_config
 from banking.errors import BankingError
-from banking.sandbox.state import caracas_today
+from config.clock import caracas_today
 from config.logging import mask_pii
 
 

@@ -9,12 +9,11 @@ from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from banking import services as banking_services
 from config.errors import ApplicationError, Conflict, ValidationFailed
 from config.exceptions import ManagerProfileErrorsMixin
 from config.openapi import ManagerErrorSerializer, manager_error_responses
 from config.pagination import OffsetPagination
-from transactions import selectors, services
+from transactions import deletion, selectors, services, verification
 from transactions.api.filters import TransactionFilter
 from transactions.api.manager.serializers import (
     FullReferenceInputSerializer,
@@ -178,7 +177,7 @@ class ManagerTransactionDetailView(_ManagerView, APIView):
         tags=TAGS,
     )
     def delete(self, request, claim_id):
-        services.claim_soft_delete(
+        deletion.claim_soft_delete(
             claim_id=claim_id, actor=request.user, visible_to=selectors.claim_list(user=request.user)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -196,7 +195,7 @@ class ManagerTransactionBulkDeleteView(_ManagerView, APIView):
     )
     def post(self, request):
         ids = bulk_delete_ids_field().run_validation(request.data)
-        services.claims_soft_delete(
+        deletion.claims_soft_delete(
             claim_ids=ids, actor=request.user, visible_to=selectors.claim_list(user=request.user)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -217,6 +216,6 @@ class ManagerTransactionRefreshView(_ManagerView, APIView):
         claim = selectors.claim_get_by_id_for_user(user=request.user, claim_id=claim_id)
         # The reconcilers' forced re-verification (budgets and per-claim limit included); a claim
         # that is not IN_PROGRESS/UNKNOWN is answered as it is.
-        banking_services.verify_claim(claim_id=claim.pk, actor=request.user, force=True)
+        verification.verify_claim(claim_id=claim.pk, actor=request.user, force=True)
         claim = selectors.claim_get_by_id_for_user(user=request.user, claim_id=claim.pk)
         return Response(ManagerTransactionOutputSerializer(claim).data)

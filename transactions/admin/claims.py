@@ -1,138 +1,35 @@
 """Payment claims in the admin: the reconcilers' TO_REVIEW queue.
 
 Read-only: claims change only through transactions.services (decisions go through the
-intermediate forms in transactions/admin_views.py). Built for a million rows: no full COUNT(*),
-an estimated/capped paginator, index-friendly search and a date hierarchy that never scans.
+intermediate forms in transactions/admin_views.py). Built for a million rows (changelist.py).
 """
 
 from __future__ import annotations
 
-import calendar
 import json
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.paginator import Paginator
-from django.db import connection
-from django.db.models import Max, Min, Q
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.functional import cached_property
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.admin import ReadOnlyAdminMixin
 from transactions import admin_views
+from transactions.admin.changelist import (
+    NON_FILTER_PARAMS,
+    CappedCountPaginator,
+    NotVerifiedFilter,
+    PayerBankFilter,
+    cheap_date_hierarchy,
+)
+from transactions.admin.display import audit_events_html, explain_bank_answer, format_ves, status_badge_html
 from transactions.admin_forms import DECISIONS
-from transactions.banks import BANKS, bank_name
-from transactions.evidence import bank_evidence
-from transactions.models import ReasonCode, Status, Transaction
-
-COUNT_CAP = 10_000
-STATUS_CSS = {
-    Status.IN_PROGRESS: "st-in-progress",
-    Status.COMPLETED: "st-completed",
-    Status.CANCELED: "st-canceled",
-    Status.UNKNOWN: "st-unknown",
-    Status.TO_REVIEW: "st-to-review",
-}
-# Changelist parameters that do not filter rows.
-NON_FILTER_PARAMS = {"o", "p", "all", "e", "_changelist_filters", "_to_field", "_popup"}
-MAX_EVENTS_SHOWN = 50
-
-
-def status_badge_html(status: str):
-    label = Status(status).label if status in Status.values else status
-    return format_html('<span class="status-badge {}">{}</span>', STATUS_CSS.get(status, ""), label)
-
-
-def format_ves(amount) -> str:
-    """1234567.5 -> 'Bs. 1.234.567,50' (Venezuelan format, fixed regardless of locale)."""
-    if amount is None:
-        return ""
-    text = f"{amount:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
-    return f"Bs. {text}"
-
-
-# --- paginator -----------------------------------------------------------------------------------
-
-
-class CappedCountPaginator(Paginator):
-    """Never a full COUNT(*).
-
-    Unfiltered: pg_class.reltuples (an estimate). Filtered: COUNT(*) over at most COUNT_CAP + 1 rows.
-    """
-
-    def __init__(self, *args, estimate: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.estimate = estimate
-        self.capped = False
-        self.estimated = False
-
-    @cached_property
-    def count(self):
-        if self.estimate and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                    [Transaction._meta.db_table],
-                )
-                row = cursor.fetchone()
-            if row and row[0] is not None and row[0] > COUNT_CAP:
-                self.estimated = True
-                return int(row[0])
-        n = self.object_list.order_by()[: COUNT_CAP + 1].count()
-        if n > COUNT_CAP:
-            self.capped = True
-            return COUNT_CAP
-        return n
-
-    @property
-    def count_display(self) -> str:
-        count = self.count
-        text = f"{count:,}".replace(",", ".")
-        if self.estimated:
-            return f"~{text}"
-        if self.capped:
-            return f"{text}+"
-        return text
-
-
-# --- filters -------------------------------------------------------------------------------------
-
-
-class PayerBankFilter(admin.SimpleListFilter):
-    title = _("payer bank")
-    parameter_name = "payer_bank"
-
-    def lookups(self, request, model_admin):
-        return [(code, f"{code} {name}") for code, name in BANKS.items()]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(payer_bank_code=self.value())
-        return queryset
-
-
-class NotVerifiedFilter(admin.SimpleListFilter):
-    title = _("verification")
-    parameter_name = "verified"
-
-    def lookups(self, request, model_admin):
-        return [("never", _("Never verified")), ("yes", _("Verified at least once"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "never":
-            return queryset.filter(last_verified_at__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(last_verified_at__isnull=False)
-        return queryset
-
-
-# --- the admin -----------------------------------------------------------------------------------
+from transactions.banks import bank_name
+from transactions.models import Status, Transaction
 
 
 @admin.register(Transaction)
@@ -348,37 +245,7 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("events"))
     def audit_events(self, obj):
-        from audit.selectors import events_for_target
-
-        events = list(events_for_target(obj)[: MAX_EVENTS_SHOWN + 1])
-        if not events:
-            return gettext("No events.")
-        more = len(events) > MAX_EVENTS_SHOWN
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            (
-                (
-                    ev.sequence,
-                    timezone.localtime(ev.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
-                    ev.action,
-                    ev.actor_label or ev.actor_type,
-                    _change_text(ev),
-                    ev.reason,
-                )
-                for ev in events[:MAX_EVENTS_SHOWN]
-            ),
-        )
-        header = format_html(
-            "<tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            gettext("when (Caracas)"),
-            gettext("action"),
-            gettext("by"),
-            gettext("change"),
-            gettext("reason"),
-        )
-        note = format_html("<p><small>{}</small></p>", gettext("Older events omitted.")) if more else ""
-        return format_html('<table class="audit-events">{}{}</table>{}', header, rows, note)
+        return audit_events_html(obj)
 
     # --- actions ----------------------------------------------------------------------------------
     @admin.action(description=DECISIONS["approve"].label, permissions=["decide"])
@@ -435,7 +302,7 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             if request.GET
             else reverse("admin:transactions_transaction_export")
         )
-        extra_context["cheap_date_hierarchy"] = self._cheap_date_hierarchy(request)
+        extra_context["cheap_date_hierarchy"] = cheap_date_hierarchy(request)
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -458,138 +325,3 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 b for b in context.get("decision_buttons", []) if obj.status in b["eligible_from"]
             ]
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
-
-    # --- date hierarchy without DISTINCT scans ----------------------------------------------------
-    def _cheap_date_hierarchy(self, request) -> dict:
-        """Links for year / month / day of created_at from at most two indexed MIN/MAX look-ups.
-
-        Django's own date_hierarchy runs SELECT DISTINCT date_trunc(...) over every matching row,
-        a full scan at a million claims; these links use the same parameters, so the admin's
-        range filter (created_at >= start AND < end, indexed) does the work.
-        """
-        field = "created_at"
-        params = request.GET.copy()
-        for key in ("p", "e"):
-            params.pop(key, None)
-        year = params.get(f"{field}__year")
-        month = params.get(f"{field}__month")
-        day = params.get(f"{field}__day")
-
-        def link(**values):
-            q = params.copy()
-            for key in (f"{field}__year", f"{field}__month", f"{field}__day"):
-                q.pop(key, None)
-            for key, value in values.items():
-                q[f"{field}__{key}"] = str(value)
-            return "?" + q.urlencode()
-
-        back = None
-        choices: list[tuple[str, str]] = []
-        try:
-            if year and month and day:
-                back = (link(year=year, month=month), f"{calendar.month_name[int(month)]} {year}")
-            elif year and month:
-                back = (link(year=year), year)
-                days = calendar.monthrange(int(year), int(month))[1]
-                choices = [(link(year=year, month=month, day=d), str(d)) for d in range(1, days + 1)]
-            elif year:
-                back = (link(), gettext("All dates"))
-                choices = [(link(year=year, month=m), calendar.month_abbr[m]) for m in range(1, 13)]
-            else:
-                bounds = Transaction.objects.filter(deleted_at__isnull=True).aggregate(
-                    first=Min(field), last=Max(field)
-                )
-                if bounds["first"] and bounds["last"]:
-                    first = timezone.localtime(bounds["first"]).year
-                    last = timezone.localtime(bounds["last"]).year
-                    choices = [(link(year=y), str(y)) for y in range(last, max(first, last - 9) - 1, -1)]
-        except (ValueError, IndexError):
-            return {}
-        return {"back": back, "choices": choices}
-
-
-def _change_text(event) -> str:
-    meta = event.metadata or {}
-    if meta.get("from_status") and meta.get("to_status"):
-        return f"{meta['from_status']} → {meta['to_status']}"
-    if event.after:
-        keys = ", ".join(sorted(event.after))[:120]
-        return keys
-    return ""
-
-
-# --- bank answer explanation ---------------------------------------------------------------------
-
-ROW_VERDICTS = {
-    "": _("supports the claim"),
-    ReasonCode.REFERENCE_MISMATCH: _("different reference"),
-    ReasonCode.DEBIT: _("not a credit (debit)"),
-    ReasonCode.CURRENCY_MISMATCH: _("not in bolívares"),
-    ReasonCode.AMOUNT_MISMATCH: _("different amount"),
-}
-
-
-def explain_bank_answer(obj: Transaction):
-    """A human summary of the deciding look-up: the bank's status, each row, and whether it supports
-    the claim and why not (the same `transactions.matching` that took the decision)."""
-    evidence = bank_evidence(obj)
-    parts = []
-    if obj.status_reason:
-        parts.append(format_html("<p><strong>{}</strong> {}</p>", gettext("Why:"), obj.status_reason))
-    if evidence is None:
-        parts.append(format_html("<p>{}</p>", gettext("The bank has not answered for this claim yet.")))
-        return mark_safe("".join(str(p) for p in parts))  # noqa: S308 - every part is format_html-escaped
-    parts.append(
-        format_html(
-            "<p>{} <code>{}</code> {}</p>",
-            gettext("Bank status:"),
-            evidence.status_code,
-            evidence.status_desc,
-        )
-    )
-    if not evidence.rows:
-        parts.append(format_html("<p>{}</p>", gettext("No transaction rows in the answer.")))
-        return mark_safe("".join(str(p) for p in parts))  # noqa: S308
-    body = []
-    for i, (row, verdict) in enumerate(zip(evidence.rows, evidence.verdicts, strict=True), start=1):
-        body.append(
-            format_html(
-                '<tr class="{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
-                "<td>{} {}</td><td>{}</td><td>{}</td></tr>",
-                "row-miss" if verdict else "row-match",
-                i,
-                row.reference,
-                row.trn_type,
-                "" if row.amount is None else f"{row.amount:.2f}",
-                row.currency,
-                row.trn_date.isoformat() if row.trn_date else "",
-                row.trn_time,
-                row.concept,
-                ROW_VERDICTS.get(verdict, verdict),
-            )
-        )
-    if len(evidence.rows) > 1:
-        parts.append(
-            format_html(
-                "<p>{}</p>",
-                gettext("%(n)d candidate rows: a person must decide which one (if any) is this payment.")
-                % {"n": len(evidence.rows)},
-            )
-        )
-    claimed = format_ves(obj.amount) if obj.amount is not None else gettext("no amount claimed")
-    header = format_html(
-        "<tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        gettext("reference"),
-        gettext("type"),
-        gettext("amount"),
-        gettext("currency"),
-        gettext("date"),
-        gettext("concept"),
-        gettext("verdict (claim: %(amount)s)") % {"amount": claimed},
-    )
-    parts.append(format_html('<table class="bank-rows">{}{}</table>', header, mark_safe("".join(body))))  # noqa: S308
-    return mark_safe("".join(str(p) for p in parts))  # noqa: S308 - parts built with format_html
-
-
-# The webhooks sub-package's admin (endpoints, deliveries) registers itself on import.
-from transactions.webhooks import admin as webhooks_admin  # noqa: E402, F401

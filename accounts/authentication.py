@@ -11,6 +11,8 @@ from rest_framework_simplejwt.authentication import JWTAuthentication as _JWTAut
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 
+from accounts import authcache, tokens
+from accounts.backends import user_can_authenticate
 from config import request_context
 
 
@@ -30,9 +32,6 @@ class JWTAuthentication(_JWTAuthentication):
         password change (token version claim), stop working at once: both changes save the user,
         which invalidates the cached row (accounts.authcache).
         """
-        from accounts import authcache, tokens
-        from accounts.backends import user_can_authenticate
-
         try:
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError as exc:
@@ -59,5 +58,5 @@ class JWTAuthentication(_JWTAuthentication):
 class JWTAuthenticationScheme(SimpleJWTScheme):
     """OpenAPI: document our subclass as the bearer JWT scheme."""
 
-    target_class = "config.authentication.JWTAuthentication"
+    target_class = "accounts.authentication.JWTAuthentication"
     name = "jwtAuth"

@@ -1,4 +1,4 @@
-"""verify_claim / verify_due_claims against the in-process sandbox and the real PostgreSQL."""
+"""transactions.verification (verify_claim, the sweep) against the in-process sandbox and PostgreSQL."""
 
 import logging
 import threading
@@ -10,12 +10,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from banking import services
 from banking.budget import ClaimLimiter, GlobalBudget
 from banking.client import BanescoClient
 from banking.models import BankLookup
 from config.errors import PermissionDenied
 from transactions import services as tx_services
+from transactions import verification as services
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db

@@ -12,10 +12,10 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from banking import selectors
 from banking.client import get_client
 from banking.conf import get_config
-from banking.services import SweepSummary, verify_due_claims
+from transactions import selectors
+from transactions.verification import SweepSummary, verify_due_claims
 
 
 class Command(BaseCommand):

@@ -1,4 +1,6 @@
-"""manage.py seed_demo — one demo user per role with a known password (local/test only).
+"""manage.py seed_demo — one demo user per role with a known password and demo claims (local only).
+
+It lives in transactions (the top of the dependency graph) because it creates both users and claims.
 
 Idempotent: existing demo users keep their id; their roles and password are reset to the demo
 values. Refused when DJANGO_ENV=production.
@@ -13,6 +15,8 @@ from accounts import services
 from accounts.models import User
 from accounts.roles import ROLES
 from config import request_context
+from transactions import services as tx_services
+from transactions.models import Bank, Transaction
 
 DEMO_DOMAIN = "demo.areamedica.test"
 # transaction_id, reference, payer phone, payer bank code, amount — see banking/sandbox/state.py
@@ -85,9 +89,6 @@ class Command(BaseCommand):
         (the local default) the first goes COMPLETED and the other two land in the reconcilers'
         TO_REVIEW queue (amount mismatch, two candidate rows).
         """
-        from transactions import services as tx_services
-        from transactions.models import Transaction
-
         client = User.objects.get_by_natural_key(f"client@{DEMO_DOMAIN}")
         today = timezone.localdate().isoformat()
         self.stdout.write("")
@@ -99,7 +100,7 @@ class Command(BaseCommand):
                     claim, _ = tx_services.create_claim(
                         data={
                             "transaction_id": tx_id,
-                            "bank": "MOBILE_TRANSFER",
+                            "bank": Bank.MOBILE_TRANSFER,
                             "transaction_type": "TRANSACTION",
                             "reference": reference,
                             "amount": amount,
