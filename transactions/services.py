@@ -27,6 +27,7 @@ from transactions.creation import (  # noqa: F401  (create is part of this modul
     claim_create_rate_limit,
     create_claim,
 )
+from transactions.deletion import claim_soft_delete, claims_soft_delete  # noqa: F401 - write API
 from transactions.models import Status, Transaction, status_label
 from transactions.snapshots import snapshot as _snapshot
 from transactions.webhooks import services as webhooks

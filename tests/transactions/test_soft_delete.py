@@ -4,12 +4,10 @@ import pytest
 
 from accounts.roles import MANAGER
 from audit.models import AuditEvent
-from banking import selectors as banking_selectors
-from banking import services as banking_services
 from config.errors import Conflict, NotFound, PermissionDenied
 from tests.conftest import run_in_threads
 from tests.transactions.conftest import flat_data
-from transactions import dashboard, deletion, selectors, services
+from transactions import dashboard, deletion, selectors, services, verification
 from transactions.models import Transaction
 
 # Seeded in the in-process sandbox with 99.99: verification sends the claim to TO_REVIEW.
@@ -28,7 +26,7 @@ def manager(make_user):
 
 def _to_review(actor):
     claim, _ = services.create_claim(data=flat_data(**AMOUNT_MISMATCH), actor=actor)
-    banking_services.verify_claim(claim_id=claim.pk)
+    verification.verify_claim(claim_id=claim.pk)
     claim.refresh_from_db()
     assert claim.status == "TO_REVIEW"
     return claim
@@ -39,15 +37,15 @@ def test_a_deleted_claim_leaves_the_queue_the_sweep_and_the_reads(client_user, m
     queued = _to_review(client_user)
     due, _ = services.create_claim(data=flat_data(), actor=client_user)
     assert dashboard._queue().filter(pk=queued.pk).exists()
-    assert banking_selectors.claims_due_for_verification().filter(pk=due.pk).exists()
+    assert selectors.claims_due_for_verification().filter(pk=due.pk).exists()
 
     deletion.claims_soft_delete(claim_ids=[queued.pk, due.pk], actor=manager)
 
     assert not dashboard._queue().filter(pk=queued.pk).exists()  # out of the reconcilers' queue
-    assert not banking_selectors.claims_due_for_verification().filter(pk=due.pk).exists()  # no sweep
+    assert not selectors.claims_due_for_verification().filter(pk=due.pk).exists()  # no sweep
     assert not selectors.claim_list(user=manager).filter(pk__in=[queued.pk, due.pk]).exists()
     with pytest.raises(NotFound):
-        banking_services.verify_claim(claim_id=due.pk, actor=manager, force=True)
+        verification.verify_claim(claim_id=due.pk, actor=manager, force=True)
     with pytest.raises(NotFound):
         services.claim_approve(claim=queued, actor=manager, reason="x")
     queued.refresh_from_db()

@@ -13,7 +13,7 @@ from config.errors import ApplicationError, Conflict, ValidationFailed
 from config.exceptions import ManagerProfileErrorsMixin
 from config.openapi import ManagerErrorSerializer, manager_error_responses
 from config.pagination import OffsetPagination
-from transactions import deletion, selectors, services, verification
+from transactions import selectors, services, verification
 from transactions.api.filters import TransactionFilter
 from transactions.api.manager.serializers import (
     FullReferenceInputSerializer,
@@ -177,7 +177,7 @@ class ManagerTransactionDetailView(_ManagerView, APIView):
         tags=TAGS,
     )
     def delete(self, request, claim_id):
-        deletion.claim_soft_delete(
+        services.claim_soft_delete(
             claim_id=claim_id, actor=request.user, visible_to=selectors.claim_list(user=request.user)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -195,7 +195,7 @@ class ManagerTransactionBulkDeleteView(_ManagerView, APIView):
     )
     def post(self, request):
         ids = bulk_delete_ids_field().run_validation(request.data)
-        deletion.claims_soft_delete(
+        services.claims_soft_delete(
             claim_ids=ids, actor=request.user, visible_to=selectors.claim_list(user=request.user)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
