@@ -49,7 +49,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     # Carried by every JWT this user is issued (claim `tv`, accounts.tokens); a password change or
-    # reset bumps it, so tokens issued before it stop working at once (config.authentication).
+    # reset bumps it, so tokens issued before it stop working at once (accounts.authentication).
     token_version = models.PositiveIntegerField(_("token version"), default=0, editable=False)
 
     objects = UserManager()

@@ -228,7 +228,7 @@ def user_set_password(
     changepassword`, any API). `password` None → an unusable password (no login).
 
     In one transaction: the new hash, `token_version` + 1 (every access token issued before
-    stops working at once, config.authentication), every outstanding refresh token revoked, and
+    stops working at once, accounts.authentication), every outstanding refresh token revoked, and
     one `accounts.password_changed` event (never the password itself).
     `actor` None = system/management command; an actor other than the user needs change_user.
     """

@@ -1,6 +1,6 @@
 """Issuing JWTs. Every token pair carries the user's `token_version` (claim `tv`); a password
 change or reset bumps the version (accounts.services.user_set_password), so every access token
-issued before it is refused at once by config.authentication, without waiting for its expiry.
+issued before it is refused at once by accounts.authentication, without waiting for its expiry.
 A token without the claim counts as version 0 (the version of a user whose password never
 changed through the services)."""
 

@@ -13,7 +13,7 @@ from audit.selectors import events_for_target
 from banking.results import BankRow
 from config.clock import CARACAS
 from config.errors import NotFound
-from transactions.evidence import bank_evidence
+from transactions import evidence as claim_evidence  # module import: evidence -> verification -> selectors
 from transactions.models import VERIFIABLE_STATUSES, Status, Transaction
 
 
@@ -58,7 +58,7 @@ def claim_bank_row(*, claim: Transaction) -> BankRow | None:
     (`transactions.evidence`): the supporting row, or the one closest candidate (e.g. the row whose
     amount differs); None before any answer, for not-found and failed look-ups, and when several
     rows are candidates (the reconcilers' cases)."""
-    evidence = bank_evidence(claim)
+    evidence = claim_evidence.bank_evidence(claim)
     return None if evidence is None else evidence.row
 
 
