@@ -187,7 +187,7 @@ class ApiNoStoreMiddleware:
 
 # --- admin-only middleware: not run for /api/ -------------------------------------------------
 # Sessions, the session user and messages serve the admin (and any server-rendered page). The API
-# authenticates with bearer JWTs (DRF, config.authentication) and never uses sessions or messages:
+# authenticates with bearer JWTs (DRF, accounts.authentication) and never uses sessions or messages:
 # running these for /api/ only cost time. CSRF keeps Django's own middleware (`check --deploy`
 # requires it by name; DRF's API views are CSRF-exempt anyway).
 API_PREFIX = "/api/"
