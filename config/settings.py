@@ -318,6 +318,10 @@ AUDIT_CHAINS = env.int("AUDIT_CHAINS", default=16)
 # --- transactions ---------------------------------------------------------------------------
 PAYMENT_DATE_MAX_AGE_DAYS = env.int("PAYMENT_DATE_MAX_AGE_DAYS", default=90)
 CLAIM_CREATE_RATE = env.str("CLAIM_CREATE_RATE", default="60/m")
+# The manager UI's `POST …/refresh` waits this long (0-10 s) for the verification worker's look-up
+# before answering, so the UI's re-fetch right after it shows the outcome (README "Using the manager
+# UI"). It holds a web worker while it waits (no bank call: it re-reads the row); 0 answers at once.
+MANAGER_REFRESH_WAIT_SECONDS = env.float("MANAGER_REFRESH_WAIT_SECONDS", default=3.0)
 
 # Webhooks (transactions/webhooks/): outbox delivery by `manage.py webhook_worker`.
 # Production always requires https and public addresses (SSRF); local/test may use http://127.0.0.1.

@@ -103,6 +103,12 @@ def _clear_ratelimit_cache():
     caches["ratelimit"].clear()
 
 
+@pytest.fixture(autouse=True)
+def _refresh_answers_at_once(settings):
+    """`POST …/refresh` does not wait for a worker (none runs unless a test starts one)."""
+    settings.MANAGER_REFRESH_WAIT_SECONDS = 0
+
+
 @pytest.fixture
 def manager_user(make_user):
     return make_user(MANAGER, full_name="Marta Manager")

@@ -15,7 +15,7 @@ ALLOWED_MODULES = {
     "transactions.api.filters",
     "accounts.api.serializers",
     "accounts.api.views",
-    "transactions.verification",  # the re-verify service (verify_claim), moved out of banking.services
+    "transactions.verification_queue",  # the re-verify request (claim_request_verification): no bank call
 }
 WRITE_CALLS = {
     "save",

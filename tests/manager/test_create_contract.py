@@ -2,6 +2,7 @@
 sends them (NewTransactionForm.utils.ts: phones encoded as 58…, documents as V12345678)."""
 
 import pytest
+from django.core.management import call_command
 
 from transactions.models import Transaction
 
@@ -103,7 +104,9 @@ def test_full_reference_creates_an_amountless_transfer_that_the_bank_completes(l
         manager_user.pk,
     )
     assert body["type"] == "TRANSFER" and body["status"] == "IN_PROGRESS" and body["amount"] is None
-    verified = ui.post(f"/transactions/{claim.pk}/refresh").json()
+    assert ui.post(f"/transactions/{claim.pk}/refresh").status_code == 202  # queued for the worker
+    call_command("verification_worker", "--once")
+    verified = ui.get(f"/transactions/{claim.pk}").json()
     assert verified["status"] == "COMPLETED"
     assert verified["amount"] == "2500.50"  # the bank's amount
     assert verified["details"]["referenceNumber"] == "987654321012"
@@ -131,7 +134,8 @@ def test_partial_reference_creates_a_pago_movil_that_the_bank_completes(logged_i
         "04141234567",
         "V12345678",
     )
-    verified = ui.post(f"/transactions/{claim.pk}/refresh").json()
+    call_command("verification_worker", "--once")  # the create queued the look-up
+    verified = ui.get(f"/transactions/{claim.pk}").json()
     assert verified["status"] == "COMPLETED" and verified["amount"] == "150.00"
     assert verified["details"]["sourceBankId"] == "0102"
 

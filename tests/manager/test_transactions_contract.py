@@ -5,10 +5,13 @@ import datetime as dt
 import uuid
 
 import pytest
+from django.core.management import call_command
 
 from audit.models import AuditEvent
+from banking.models import BankLookup
 from config.clock import CARACAS, caracas_today
 from tests.manager.conftest import STATUS_FILTERS
+from tests.transactions.test_worker import WorkerThread
 from transactions import services, verification
 from transactions.models import Transaction
 
@@ -227,17 +230,60 @@ def test_detail_404s(logged_in, make_user, make_claim, client_user, manager_user
 # --- refresh (re-verify now) ------------------------------------------------------------------
 
 
-def test_refresh_re_verifies_with_the_bank(logged_in, manager_user, make_claim):
+def test_refresh_queues_a_look_up_that_the_worker_does(logged_in, manager_user, make_claim):
     claim = make_claim(**DEMO_PAGO_MOVIL)
+    Transaction.objects.filter(pk=claim.pk).update(next_verification_at=claim.created_at.replace(year=2100))
     ui = logged_in(manager_user)
     response = ui.post(f"/transactions/{claim.pk}/refresh")  # axios.post(url): no body
+    assert response.status_code == 202, response.content  # no worker ran: the look-up is queued
+    assert response.json()["status"] == "IN_PROGRESS"
+    assert BankLookup.objects.count() == 0  # the request itself asked the bank nothing
+    claim.refresh_from_db()
+    assert claim.next_verification_at.year < 2100 and claim.verification_attempts == 0  # due now
+
+    call_command("verification_worker", "--once")
+    claim.refresh_from_db()
+    assert claim.verification_attempts == 1
+    body = ui.get(f"/transactions/{claim.pk}").json()  # what the UI re-fetches after the call
+    assert body["status"] == "COMPLETED"
+    assert body["details"]["referenceNumber"] == "012345678901"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refresh_waits_for_the_workers_outcome(logged_in, manager_user, make_claim, settings):
+    settings.MANAGER_REFRESH_WAIT_SECONDS = 8
+    claim = make_claim(**DEMO_PAGO_MOVIL)
+    Transaction.objects.filter(pk=claim.pk).update(next_verification_at=claim.created_at.replace(year=2100))
+    ui = logged_in(manager_user)
+    with WorkerThread(poll_interval=30):  # nothing due at its start; the refresh's NOTIFY wakes it
+        response = ui.post(f"/transactions/{claim.pk}/refresh")
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "COMPLETED"
     assert body["details"]["referenceNumber"] == "012345678901"
-    claim.refresh_from_db()
-    assert claim.verification_attempts == 1
-    assert ui.get(f"/transactions/{claim.pk}").json()["status"] == "COMPLETED"
+    assert BankLookup.objects.filter(claim_id=claim.pk).count() == 1
+
+
+def test_refresh_rate_limit_is_429_with_retry_after(logged_in, manager_user, make_claim):
+    claim = make_claim()  # not in the sandbox: stays IN_PROGRESS (not found, re-checked later)
+    ui = logged_in(manager_user)
+    for _ in range(2):  # BANESCO_CLAIM_LOOKUPS_PER_MINUTE (2)
+        assert ui.post(f"/transactions/{claim.pk}/refresh").status_code == 202
+        call_command("verification_worker", "--once")
+    response = ui.post(f"/transactions/{claim.pk}/refresh")
+    assert response.status_code == 429, response.content
+    assert response.json()["error"]["code"] == "rate_limited" and response.json()["message"]
+    assert 1 <= int(response["Retry-After"]) <= 60
+    call_command("verification_worker", "--once")
+    assert Transaction.objects.get(pk=claim.pk).verification_attempts == 2
+
+
+def test_refresh_of_a_decided_claim_answers_it_as_it_is(logged_in, manager_user, verified):
+    claim = verified(**DEMO_PAGO_MOVIL)
+    response = logged_in(manager_user).post(f"/transactions/{claim.pk}/refresh")
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "COMPLETED"
+    assert BankLookup.objects.filter(claim_id=claim.pk).count() == 1  # the verification's, no other
 
 
 def test_refresh_needs_the_reverify_permission(logged_in, auditor_user, make_claim):

@@ -3,6 +3,7 @@ contract to the same selectors, filterset and services as `/api/v1/transactions/
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
@@ -13,7 +14,7 @@ from config.errors import ApplicationError, Conflict, ValidationFailed
 from config.exceptions import ManagerProfileErrorsMixin
 from config.openapi import ManagerErrorSerializer, manager_error_responses
 from config.pagination import OffsetPagination
-from transactions import selectors, services, verification
+from transactions import selectors, services, verification_queue
 from transactions.api.filters import TransactionFilter
 from transactions.api.manager.serializers import (
     FullReferenceInputSerializer,
@@ -206,16 +207,36 @@ class ManagerTransactionRefreshView(_ManagerView, APIView):
 
     @extend_schema(
         operation_id="manager_transactions_refresh",
-        summary="Re-verify a claim with the bank now",
+        summary="Ask for a bank re-check now (the verification worker does the look-up)",
+        description=(
+            "The main API's `POST …/verify/` for the UI: queues a look-up for the verification "
+            "worker (never calls the bank itself) and waits up to `MANAGER_REFRESH_WAIT_SECONDS` "
+            "(default 3 s) for its outcome, because the UI re-reads the claim right after this call. "
+            "**200** with the outcome, **202** with the claim as it is when the wait ended first. "
+            "A claim that is not IN_PROGRESS/UNKNOWN is answered as it is (200). At most 2 look-ups "
+            "per claim per minute: beyond that **429** with `Retry-After`."
+        ),
         parameters=[ID_PARAM],
         request=None,
-        responses={200: ManagerTransactionOutputSerializer, **manager_error_responses(401, 403, 404)},
+        responses={
+            200: ManagerTransactionOutputSerializer,
+            202: ManagerTransactionOutputSerializer,
+            **manager_error_responses(401, 403, 404, 429),
+        },
         tags=TAGS,
     )
     def post(self, request, claim_id):
         claim = selectors.claim_get_by_id_for_user(user=request.user, claim_id=claim_id)
-        # The reconcilers' forced re-verification (budgets and per-claim limit included); a claim
-        # that is not IN_PROGRESS/UNKNOWN is answered as it is.
-        verification.verify_claim(claim_id=claim.pk, actor=request.user, force=True)
+        try:
+            result = verification_queue.claim_request_verification(
+                claim=claim, actor=request.user, wait=settings.MANAGER_REFRESH_WAIT_SECONDS
+            )
+        except Conflict as exc:
+            if exc.code != "not_verifiable":
+                raise
+            return Response(ManagerTransactionOutputSerializer(claim).data)  # decided: nothing to look up
         claim = selectors.claim_get_by_id_for_user(user=request.user, claim_id=claim.pk)
-        return Response(ManagerTransactionOutputSerializer(claim).data)
+        return Response(
+            ManagerTransactionOutputSerializer(claim).data,
+            status=status.HTTP_200_OK if result.done else status.HTTP_202_ACCEPTED,
+        )
