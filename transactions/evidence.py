@@ -1,5 +1,5 @@
 """The bank's evidence for a claim, read once: the deciding look-up's raw body parsed with
-`banking.parsing` and each row judged with `transactions.verification.matching`.
+`banking.parsing` and each row judged with `transactions.matching`.
 
 The API's `banesco_details`, the admin's "what the bank answered" panel and the CSV export all
 render from this, never by re-reading raw JSON themselves.
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from banking.results import BankRow, LookupResult
-from transactions.verification.matching import match_rows
+from transactions.matching import match_rows
 
 
 @dataclass(frozen=True)

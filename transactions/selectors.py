@@ -13,7 +13,7 @@ from audit.selectors import events_for_target
 from banking.results import BankRow
 from config.clock import CARACAS
 from config.errors import NotFound
-from transactions import evidence as claim_evidence  # module import: evidence -> verification -> selectors
+from transactions import evidence as claim_evidence
 from transactions.models import VERIFIABLE_STATUSES, Status, Transaction
 
 

@@ -90,3 +90,108 @@ def test_no_module_over_400_lines(app):
         if a == app and (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     ]
     assert not long, long
+
+
+# --- no import cycle between modules -----------------------------------------------------------------
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _module_level_imports(tree: ast.Module):
+    """Import statements that run when the module is imported (not those inside functions)."""
+    stack = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt))
+
+
+def import_graph(sources: dict[str, str]) -> dict[str, set[str]]:
+    """module -> project modules its import runs (`from a import b` counts `a.b` when it is a
+    module). A module's import of its own parent packages is left out: Python runs a package's
+    `__init__` before its submodules, so that arrow is the package's structure, not a dependency."""
+    graph = {}
+    for name, source in sources.items():
+        targets = set()
+        for node in _module_level_imports(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                candidates = [alias.name for alias in node.names]
+            elif node.level == 0 and node.module:
+                candidates = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            else:
+                candidates = []
+            for candidate in candidates:
+                parts = candidate.split(".")
+                targets |= {".".join(parts[:i]) for i in range(1, len(parts) + 1)} & sources.keys()
+        graph[name] = {t for t in targets if t != name and not name.startswith(t + ".")}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan, iterative)."""
+    index, low, on_stack, stack, found, counter = {}, {}, set(), [], [], 0
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_the_cycle_finder_finds_a_cycle_through_a_package():
+    sources = {
+        "app": "",
+        "app.reads": "from app import evidence\n",
+        "app.evidence": "from app.policy.rows import match\n",
+        "app.policy": "from app.policy.decide import decide\n",
+        "app.policy.decide": "from app import reads\n",
+        "app.policy.rows": "import decimal\n",
+    }
+    assert cycles(import_graph(sources)) == [["app.evidence", "app.policy", "app.policy.decide", "app.reads"]]
+    sources["app.evidence"] = "from app.rows import match\n"  # the leaf moved below both
+    sources["app.rows"] = sources.pop("app.policy.rows")
+    assert cycles(import_graph(sources)) == []
+
+
+def test_no_import_cycle_between_modules():
+    """E.g. `transactions.selectors` reads evidence that must not import the verification, which
+    reads through the selectors (a cycle makes the outcome depend on which module is imported first,
+    as at admin autodiscovery)."""
+    sources = {module_name(path): path.read_text(encoding="utf-8") for _app, path in modules()}
+    graph = import_graph(sources)
+    assert "transactions.selectors" in graph["transactions.verification.decision"]  # the walker sees it
+    assert "transactions.matching" in graph["transactions.evidence"]
+    assert cycles(graph) == []

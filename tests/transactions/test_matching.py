@@ -1,11 +1,11 @@
-"""Row matching, table-driven: does one bank row support a claim (transactions.verification.matching)?"""
+"""Row matching, table-driven: does one bank row support a claim (transactions.matching)?"""
 
 from decimal import Decimal
 
 import pytest
 
 from banking.results import BankRow
-from transactions.verification.matching import match_rows, references_match, row_verdict
+from transactions.matching import match_rows, references_match, row_verdict
 
 
 def row(reference="012345678901", amount="150.00", trn_type="CR", currency="BS "):

@@ -93,7 +93,7 @@ ROW_VERDICTS = {
 
 def explain_bank_answer(obj: Transaction):
     """A human summary of the deciding look-up: the bank's status, each row, and whether it supports
-    the claim and why not (the same `transactions.verification.matching` that took the decision)."""
+    the claim and why not (the same `transactions.matching` that took the decision)."""
     evidence = bank_evidence(obj)
     parts = []
     if obj.status_reason:

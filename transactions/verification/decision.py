@@ -14,8 +14,8 @@ from banking.conf import BanescoConfig
 from banking.results import Found, LookupResult, PermanentFailure
 from banking.results import NotFound as BankNotFound
 from transactions import selectors
+from transactions.matching import Match, match_rows
 from transactions.models import Bank, ReasonCode, Status, Transaction
-from transactions.verification.matching import Match, match_rows
 
 
 @dataclass
