@@ -81,6 +81,12 @@ def to_jsonable(value: Any, _depth: int = 0) -> Any:
     return str(value)
 
 
+def snapshot(instance: models.Model, fields) -> dict:
+    """The before/after of `fields` of a model instance as an audit event stores them
+    (`{field: to_jsonable(value)}`; a foreign key's instance becomes its pk)."""
+    return {field: to_jsonable(getattr(instance, field)) for field in fields}
+
+
 def _target_label(target_type_id: int | None) -> str | None:
     if target_type_id is None:
         return None

@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit_services
 from audit.actions import TRANSACTION_CREATED
+from audit.chain import snapshot
 from config.errors import Conflict, PermissionDenied, ValidationFailed
 from config.ratelimit import enforce_rate
 from transactions import validators
 from transactions.models import Status, Transaction
-from transactions.snapshots import snapshot
 from transactions.verification_queue import notify_due
 from transactions.webhooks import services as webhooks
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import ADMIN
 from audit import services as audit_services
 from audit.actions import TRANSACTION_STATUS_CHANGED, TRANSACTION_VERIFIED
+from audit.chain import snapshot as _snapshot
 from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from transactions.creation import (  # noqa: F401  (create is part of this module's API)
     CREATE_RATE_GROUP,
@@ -29,7 +30,6 @@ from transactions.creation import (  # noqa: F401  (create is part of this modul
 )
 from transactions.deletion import claim_soft_delete, claims_soft_delete  # noqa: F401 - write API
 from transactions.models import Status, Transaction, status_label
-from transactions.snapshots import snapshot as _snapshot
 from transactions.webhooks import services as webhooks
 
 # The status machine (design section 3): from -> allowed targets.
