@@ -7,8 +7,6 @@ class BankingConfig(AppConfig):
     verbose_name = "Banking (Banesco)"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the system checks)
-        from .conf import validate_at_startup
-
-        # One Banesco URL rule for every process (web, workers, commands): https outside the sandbox.
-        validate_at_startup()
+        # Registers Banesco's start-up checks (run for every process by config/checks.py) and its
+        # system check.
+        from . import checks  # noqa: F401

@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
 ENVIRONMENTS = ("sandbox", "qa", "production")
 GRANT_TYPES = ("password", "client_credentials")
@@ -103,8 +102,8 @@ class BanescoConfig:
     def url_problems(self) -> list[str]:
         """The one Banesco URL rule, for every entry point: https outside the sandbox.
 
-        Checked at start-up of every process (banking.apps.BankingConfig.ready: web workers,
-        verification workers, every manage.py command) and by `problems()`.
+        Checked at start-up of every process (banking/checks.py, run by config/checks.py: web
+        workers, verification workers, every manage.py command) and by `problems()`.
         """
         if self.environment == "sandbox":
             return []  # the simulator: in-process, or `manage.py banesco_sandbox` on plain http
@@ -176,10 +175,3 @@ def get_config() -> BanescoConfig:
         if name in _FIELD_NAMES:
             values[name] = _coerce(name, value)
     return BanescoConfig(**values)
-
-
-def validate_at_startup() -> None:
-    """Refuse to start a process whose Banesco URLs break the rule (ImproperlyConfigured)."""
-    problems = get_config().url_problems()
-    if problems:
-        raise ImproperlyConfigured("; ".join(problems) + " (BANESCO_API_BASE_URL / BANESCO_AUTH_BASE_URL)")

@@ -14,6 +14,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config import checks
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -26,11 +28,8 @@ IS_PRODUCTION = DJANGO_ENV == "production"
 
 
 def _required(name: str) -> str:
-    """Read a variable that production cannot run without; fail fast naming it."""
-    value = env.str(name, default="")
-    if not value:
-        raise ImproperlyConfigured(f"{name} must be set when DJANGO_ENV=production")
-    return value
+    """A variable production cannot run without (config/checks.py owns the production checks)."""
+    return checks.required(env, name)
 
 
 # --- core -----------------------------------------------------------------------------------
@@ -73,6 +72,8 @@ INSTALLED_APPS = [
     "audit",
     "transactions",
     "banking",
+    # Last: its ready() runs every app's registered start-up checks (config/checks.py).
+    "config.apps.StartupChecksConfig",
 ]
 
 MIDDLEWARE = [
@@ -353,15 +354,8 @@ WEBHOOKS = {
 BANESCO_ENVIRONMENT = env.str("BANESCO_ENVIRONMENT", default="sandbox").strip().lower()
 if BANESCO_ENVIRONMENT not in {"sandbox", "qa", "production"}:
     raise ImproperlyConfigured("BANESCO_ENVIRONMENT must be sandbox, qa or production")
-if IS_PRODUCTION:
-    if BANESCO_ENVIRONMENT == "sandbox":
-        raise ImproperlyConfigured(
-            "BANESCO_ENVIRONMENT must be qa or production when DJANGO_ENV=production (not the sandbox)"
-        )
-    for _name in ("BANESCO_CLIENT_ID", "BANESCO_CLIENT_SECRET", "BANESCO_ACCOUNT_ID", "BANESCO_API_BASE_URL"):
-        _required(_name)
-    if not (env.str("BANESCO_TOKEN_URL", default="") or env.str("BANESCO_AUTH_BASE_URL", default="")):
-        raise ImproperlyConfigured("BANESCO_TOKEN_URL or BANESCO_AUTH_BASE_URL must be set in production")
+# What production needs of these (no sandbox, credentials, account, https URLs) is checked at
+# start-up by banking/checks.py (config/checks.py).
 BANESCO = {
     name[len("BANESCO_") :]: value for name, value in os.environ.items() if name.startswith("BANESCO_")
 }

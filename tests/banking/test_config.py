@@ -55,6 +55,7 @@ def _settings_load(**env_vars):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BANESCO_", "DJANGO_"))}
     env.update(
         {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "DJANGO_ENV": "production",
             "SECRET_KEY": "x" * 60,
             "ALLOWED_HOSTS": "example.org",
@@ -65,15 +66,19 @@ def _settings_load(**env_vars):
         }
     )
     return subprocess.run(
-        [sys.executable, "-c", "import config.settings"], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
 
 
 def test_production_refuses_sandbox_and_missing_credentials():
     r = _settings_load()
-    assert r.returncode != 0 and "not the sandbox" in r.stderr
+    assert r.returncode != 0 and "must not use the Banesco sandbox" in r.stderr
     r = _settings_load(BANESCO_ENVIRONMENT="qa")
-    assert r.returncode != 0 and "BANESCO_CLIENT_ID" in r.stderr
+    assert r.returncode != 0 and "BANESCO_CLIENT_ID" in r.stderr and "[banking.E002]" in r.stderr
     ok = _settings_load(
         BANESCO_ENVIRONMENT="qa",
         BANESCO_CLIENT_ID="id",
