@@ -42,6 +42,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "transactions.reopen_transaction",
         "transactions.view_webhookendpoint",
         "transactions.view_webhookdelivery",
+        "transactions.view_webhookdeliveryattempt",  # the attempts inline on a delivery
         "transactions.redeliver_webhookdelivery",
         "audit.view_auditevent",
         "accounts.view_user",

@@ -182,4 +182,9 @@ class Transaction(models.Model):
 
 
 # Models of the webhooks sub-package belong to this app (migrations in transactions/migrations/).
-from transactions.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent  # noqa: E402, F401
+from transactions.webhooks.models import (  # noqa: E402, F401
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+    WebhookEndpoint,
+    WebhookEvent,
+)

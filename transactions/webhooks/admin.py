@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 
 from config.admin import ReadOnlyAdminMixin
 from transactions.webhooks import services
-from transactions.webhooks.models import WebhookDelivery, WebhookEndpoint
+from transactions.webhooks.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 
 
 class FailingFilter(admin.SimpleListFilter):
@@ -63,6 +63,26 @@ class WebhookEndpointAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html('<strong class="webhook-flag" style="color:#ba2121">⚠ {}</strong>', text)
 
 
+class AttemptInline(admin.TabularInline):
+    """A delivery's attempt history, newest first (written by the worker only)."""
+
+    model = WebhookDeliveryAttempt
+    fields = ("number", "started_at", "status_code", "duration_ms", "error", "outcome", "next_attempt_at")
+    readonly_fields = fields
+    ordering = ("-number",)
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -92,6 +112,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = ["redeliver"]
     exclude = ("lease_token",)
     readonly_fields = ("payload",)
+    inlines = [AttemptInline]
 
     @admin.display(description=_("payload"))
     def payload(self, obj: WebhookDelivery):

@@ -22,6 +22,7 @@ from transactions.models import Status
 from transactions.webhooks import selectors, services
 from transactions.webhooks.models import (
     CLAIM_EVENT_TYPES,
+    AttemptOutcome,
     DeliveryStatus,
     EventType,
     WebhookDelivery,
@@ -105,6 +106,18 @@ class EndpointSecretOutputSerializer(EndpointOutputSerializer):
     secret = serializers.CharField(help_text="`whsec_…`: shown only in this answer; store it now.")
 
 
+class AttemptOutputSerializer(serializers.Serializer):
+    number = serializers.IntegerField(help_text="1 for the first attempt, 2 for the first retry…")
+    started_at = serializers.DateTimeField()
+    status_code = serializers.IntegerField(allow_null=True, help_text="Null: no HTTP answer.")
+    duration_ms = serializers.IntegerField()
+    error = serializers.CharField(help_text="Empty on success; else the status or the network failure.")
+    outcome = serializers.ChoiceField(choices=AttemptOutcome.choices)
+    next_attempt_at = serializers.DateTimeField(
+        allow_null=True, help_text="The retry this attempt scheduled (outcome `RETRY`)."
+    )
+
+
 class DeliveryOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     event_id = serializers.CharField(source="event.public_id")
@@ -121,6 +134,11 @@ class DeliveryOutputSerializer(serializers.Serializer):
     delivered_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     payload = serializers.SerializerMethodField(help_text="The event exactly as sent (the signed body).")
+    attempt_history = AttemptOutputSerializer(
+        many=True,
+        source="recent_attempts",
+        help_text=f"Attempts, newest first (the latest {selectors.ATTEMPTS_SHOWN}; `attempts` counts all).",
+    )
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_next_attempt_at(self, obj: WebhookDelivery):
@@ -234,8 +252,11 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
         return Response(DeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
-        summary="An endpoint's deliveries, newest first",
-        description="Paginated (`page`, `size`). Each with its last attempt: status code, duration, error.",
+        summary="An endpoint's deliveries and their attempts, newest first",
+        description=(
+            "Paginated (`page`, `size`). Each delivery has its state, its next retry and "
+            "`attempt_history`: one entry per attempt with status code, duration, error and outcome."
+        ),
         responses={200: DeliveryOutputSerializer(many=True), **error_responses(400, 401, 403, 404)},
         tags=TAGS,
     )

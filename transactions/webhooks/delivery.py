@@ -6,8 +6,9 @@ address while sending the URL's host name as `Host`, TLS SNI and the certificate
 
 from __future__ import annotations
 
+import datetime as dt
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import certifi
 import urllib3
@@ -26,6 +27,7 @@ class Result:
     status_code: int | None
     duration_ms: int
     error: str = ""
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     @property
     def ok(self) -> bool:
@@ -48,15 +50,18 @@ def _pool(target: urlsafety.Target, timeout: urllib3.Timeout):
 def post(*, url: str, body: bytes, headers: dict[str, str]) -> Result:
     """POST `body`; never raises for network trouble (the Result says what happened)."""
     conf = settings.WEBHOOKS
-    started = time.monotonic()
+    started, started_at = time.monotonic(), dt.datetime.now(dt.UTC)
 
     def elapsed() -> int:
         return int((time.monotonic() - started) * 1000)
 
+    def result(code: int | None, error: str = "") -> Result:
+        return Result(code, elapsed(), error, started_at)
+
     try:
         target = urlsafety.resolve(url)
     except urlsafety.UnsafeURL as exc:
-        return Result(None, elapsed(), f"refused: {exc}")
+        return result(None, f"refused: {exc}")
     timeout = urllib3.Timeout(connect=conf["CONNECT_TIMEOUT"], read=conf["READ_TIMEOUT"])
     request_headers = {
         "Host": target.host_header,
@@ -81,15 +86,15 @@ def post(*, url: str, body: bytes, headers: dict[str, str]) -> Result:
             finally:
                 response.close()  # the rest of the body is not read: the connection is dropped
     except NewConnectionError:  # (a subclass of urllib3's ConnectTimeoutError: test it first)
-        return Result(None, elapsed(), "connection failed")
+        return result(None, "connection failed")
     except Urllib3Timeout:
-        return Result(None, elapsed(), "timeout")
+        return result(None, "timeout")
     except (HTTPError, OSError) as exc:
-        return Result(None, elapsed(), f"connection error: {type(exc).__name__}")
+        return result(None, f"connection error: {type(exc).__name__}")
     code = response.status
     if 200 <= code < 300:
-        return Result(code, elapsed())
+        return result(code)
     if 300 <= code < 400:
-        return Result(code, elapsed(), f"HTTP {code}: redirect not followed")
+        return result(code, f"HTTP {code}: redirect not followed")
     text = snippet.decode("utf-8", "replace").strip()
-    return Result(code, elapsed(), f"HTTP {code}" + (f": {text}" if text else ""))
+    return result(code, f"HTTP {code}" + (f": {text}" if text else ""))

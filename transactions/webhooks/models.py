@@ -156,3 +156,43 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event_id} → {self.endpoint_id} ({self.status})"
+
+
+class AttemptOutcome(models.TextChoices):
+    DELIVERED = "DELIVERED", _("Delivered")
+    RETRY = "RETRY", _("Retry scheduled")
+    FAILED = "FAILED", _("Failed (gave up)")
+
+
+class WebhookDeliveryAttempt(models.Model):
+    """One POST of a delivery, appended by the worker in the transaction that records the
+    delivery's new state (never changed afterwards). `error` holds what `delivery.post` reports
+    (status line, the receiver's first bytes, the kind of network failure): never a secret."""
+
+    id = models.BigAutoField(primary_key=True)
+    delivery = models.ForeignKey(
+        WebhookDelivery,
+        on_delete=models.PROTECT,
+        related_name="attempt_history",
+        verbose_name=_("delivery"),
+        editable=False,
+    )
+    number = models.PositiveIntegerField(_("attempt"), editable=False)
+    started_at = models.DateTimeField(_("started at"), editable=False)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, editable=False)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), editable=False)
+    error = models.CharField(_("error"), max_length=500, blank=True, default="", editable=False)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=AttemptOutcome.choices, editable=False)
+    # The retry this attempt scheduled (outcome RETRY only).
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, editable=False)
+
+    class Meta:
+        verbose_name = _("webhook delivery attempt")
+        verbose_name_plural = _("webhook delivery attempts")
+        ordering = ["delivery", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="wh_attempt_delivery_number_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.delivery_id} #{self.number} ({self.outcome})"

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from config.errors import NotFound
-from transactions.webhooks.models import DEACTIVATED_BY_OWNER, WebhookDelivery, WebhookEndpoint
+from transactions.webhooks.models import (
+    DEACTIVATED_BY_OWNER,
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+    WebhookEndpoint,
+)
+
+# Attempts shown with each delivery in the API, newest first (`attempts` counts them all).
+ATTEMPTS_SHOWN = 20
 
 
 def endpoint_list(*, owner) -> QuerySet[WebhookEndpoint]:
@@ -26,9 +34,13 @@ def endpoint_get(*, owner, endpoint_id) -> WebhookEndpoint:
 
 
 def delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    """An endpoint's deliveries, newest first, each with its latest `ATTEMPTS_SHOWN` attempts in
+    `recent_attempts` (one extra query per page, whatever its size)."""
+    recent = WebhookDeliveryAttempt.objects.order_by("-number")[:ATTEMPTS_SHOWN]
     return (
         WebhookDelivery.objects.filter(endpoint=endpoint)
         .select_related("event", "event__claim")
+        .prefetch_related(Prefetch("attempt_history", queryset=recent, to_attr="recent_attempts"))
         .order_by("-created_at", "-id")
     )
 

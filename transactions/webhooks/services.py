@@ -33,9 +33,11 @@ from transactions.webhooks import signing, urlsafety
 from transactions.webhooks.models import (
     CLAIM_EVENT_TYPES,
     DEACTIVATED_BY_OWNER,
+    AttemptOutcome,
     DeliveryStatus,
     EventType,
     WebhookDelivery,
+    WebhookDeliveryAttempt,
     WebhookEndpoint,
     WebhookEvent,
 )
@@ -181,18 +183,6 @@ def endpoint_ping(*, endpoint) -> WebhookDelivery:
     return delivery
 
 
-def signing_secrets(endpoint: WebhookEndpoint, *, now: dt.datetime | None = None) -> list[str]:
-    now = now or timezone.now()
-    found = [endpoint.secret]
-    if (
-        endpoint.previous_secret
-        and endpoint.previous_secret_expires_at
-        and endpoint.previous_secret_expires_at > now
-    ):
-        found.append(endpoint.previous_secret)
-    return found
-
-
 # --- the outbox -------------------------------------------------------------------------------
 
 
@@ -308,14 +298,14 @@ def delivery_send(delivery: WebhookDelivery) -> http_delivery.Result:
     """One signed POST of a leased delivery (no database writes)."""
     body = delivery_body(delivery)
     headers = signing.sign_headers(
-        signing_secrets(delivery.endpoint), delivery.event.payload["id"], int(time.time()), body
+        signing.endpoint_secrets(delivery.endpoint), delivery.event.payload["id"], int(time.time()), body
     )
     return http_delivery.post(url=delivery.endpoint.url, body=body, headers=headers)
 
 
 def delivery_record(*, delivery: WebhookDelivery, result: http_delivery.Result) -> WebhookDelivery | None:
-    """Store an attempt's outcome if this worker still holds the lease (else None: it expired and
-    another worker took the delivery over)."""
+    """Store an attempt's outcome, and append it to the delivery's attempt history, if this
+    worker still holds the lease (else None: it expired and another worker took it over)."""
     now = timezone.now()
     with transaction.atomic():
         current = (
@@ -327,10 +317,8 @@ def delivery_record(*, delivery: WebhookDelivery, result: http_delivery.Result) 
         if current is None:
             return None
         current.attempts += 1
-        current.last_attempt_at = now
-        current.last_status_code = result.status_code
-        current.last_duration_ms = result.duration_ms
-        current.last_error = result.error[:500]
+        current.last_attempt_at, current.last_status_code = now, result.status_code
+        current.last_duration_ms, current.last_error = result.duration_ms, result.error[:500]
         current.lease_token = None
         if result.ok:
             current.status, current.delivered_at, current.next_attempt_at = (
@@ -338,11 +326,24 @@ def delivery_record(*, delivery: WebhookDelivery, result: http_delivery.Result) 
                 now,
                 None,
             )
+            outcome = AttemptOutcome.DELIVERED
         elif now - current.event.created_at >= dt.timedelta(seconds=_conf("RETRY_FOR_SECONDS")):
             current.status, current.next_attempt_at = DeliveryStatus.FAILED, None
+            outcome = AttemptOutcome.FAILED
         else:
             current.next_attempt_at = now + dt.timedelta(seconds=retry_delay(current.attempts))
+            outcome = AttemptOutcome.RETRY
         current.save()
+        WebhookDeliveryAttempt.objects.create(
+            delivery=current,
+            number=current.attempts,
+            started_at=result.started_at,
+            status_code=result.status_code,
+            duration_ms=result.duration_ms,
+            error=current.last_error,
+            outcome=outcome,
+            next_attempt_at=current.next_attempt_at,
+        )
         _endpoint_health(endpoint_id=current.endpoint_id, ok=result.ok, now=now)
     return current
 

@@ -9,6 +9,7 @@ signature per valid secret, separated by spaces; a receiver accepts the message 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -26,6 +27,16 @@ class SignatureError(Exception):
 
 def generate_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def endpoint_secrets(endpoint, *, now: dt.datetime | None = None) -> list[str]:
+    """The secrets that sign an endpoint's messages: its current one, plus the previous one
+    while a rotation's overlap lasts."""
+    now = now or dt.datetime.now(dt.UTC)
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret and expires and expires > now:
+        return [endpoint.secret, endpoint.previous_secret]
+    return [endpoint.secret]
 
 
 def _key(secret: str) -> bytes:
