@@ -7,7 +7,9 @@ Use these constants (not literals) with `audit.services.record(action=...)`.
 | transaction.created         | USER             | Transaction | transactions.services.create_claim         |
 | transaction.status_changed  | USER/SYSTEM/BANK | Transaction | transactions.services.transition           |
 | transaction.verified        | BANK/SYSTEM/USER | Transaction | transactions.services (status unchanged)   |
-| transaction.commented       | USER             | Transaction | reconciler notes (admin)                   |
+| transaction.commented       | USER             | Transaction | transactions.workbench.notes (admin notes) |
+| transaction.assigned        | USER             | Transaction | transactions.workbench.assignment (take)   |
+| transaction.released        | USER             | Transaction | transactions.workbench.assignment          |
 | transaction.deleted         | USER             | Transaction | transactions.deletion.claim_soft_delete    |
 | auth.login_succeeded        | USER             | User        | API (channel=api); audit signal (admin)    |
 | auth.login_failed           | ANONYMOUS        | -           | audit signal; label = attempted email only |
@@ -51,6 +53,8 @@ TRANSACTION_CREATED = "transaction.created"
 TRANSACTION_STATUS_CHANGED = "transaction.status_changed"
 TRANSACTION_VERIFIED = "transaction.verified"
 TRANSACTION_COMMENTED = "transaction.commented"
+TRANSACTION_ASSIGNED = "transaction.assigned"
+TRANSACTION_RELEASED = "transaction.released"
 TRANSACTION_DELETED = "transaction.deleted"
 
 AUTH_LOGIN_FAILED = "auth.login_failed"

@@ -59,6 +59,11 @@ class ClaimLimiter:
         metrics.RATE_LIMIT_REJECTIONS.labels(scope="claim").inc()
         return False, max(1, self.retry_after(claim_id))
 
+    def free_slots(self, claim_id) -> int:
+        """How many look-ups the claim may make right now (takes no slot)."""
+        taken = [t for t in shared_cache().get_many(self._keys(claim_id)).values() if t is not None]
+        return max(0, self.limit - len(taken))
+
     def retry_after(self, claim_id) -> int:
         """Seconds until `try_acquire` would succeed (0: a slot is free now). Takes no slot."""
         taken = [t for t in shared_cache().get_many(self._keys(claim_id)).values() if t is not None]

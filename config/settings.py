@@ -361,6 +361,12 @@ BANESCO = {
 }
 BANESCO["ENVIRONMENT"] = BANESCO_ENVIRONMENT
 
+# --- reconciler workbench (transactions.workbench) --------------------------------------------
+# How long "Take" keeps a claim with its reconciler (renewed while they work on it), and the widest
+# date range a search from the claim's page may look up (one bank look-up per day).
+WORKBENCH_ASSIGNMENT_MINUTES = env.int("WORKBENCH_ASSIGNMENT_MINUTES", default=30)
+WORKBENCH_SEARCH_MAX_DAYS = env.int("WORKBENCH_SEARCH_MAX_DAYS", default=7)
+
 # --- logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_JSON = env.bool("LOG_JSON", default=IS_PRODUCTION)

@@ -74,6 +74,10 @@ class DecisionForm(forms.Form):
         help_text=_("Required. Stored in the audit trail with each claim's change."),
         error_messages={"required": _("A reason is required.")},
     )
+    # Deciding a claim another reconciler has taken (transactions.workbench.assignment) needs this.
+    confirm_takeover = forms.BooleanField(
+        label=_("I know another reconciler is working this claim: act anyway"), required=False
+    )
 
 
 def expected_statuses(data) -> dict[str, str]:

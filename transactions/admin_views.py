@@ -37,6 +37,7 @@ from transactions.admin_forms import (
 )
 from transactions.models import Transaction, status_label
 from transactions.verification_queue import claim_request_verification
+from transactions.workbench.assignment import ASSIGNED_TO_OTHER, held_by_other
 
 logger = structlog.get_logger(__name__)
 
@@ -85,6 +86,7 @@ def render_decision_form(
         eligible = shown in decision.eligible_from
         rows.append(
             {
+                "held_by": claim.assigned_to if held_by_other(claim, request.user) else None,
                 "claim": claim,
                 "status": shown,
                 "status_label": status_label(shown),
@@ -104,6 +106,7 @@ def render_decision_form(
         "decision": decision,
         "rows": rows,
         "eligible_count": sum(1 for r in rows if r["eligible"]),
+        "held_by_others": sum(1 for r in rows if r["eligible"] and r["held_by"]),
         "form": form,
         "bulk": bulk,
         "action_name": action_name,
@@ -118,7 +121,7 @@ def render_decision_form(
 
 
 def _decide_one(
-    *, request, decision: Decision, claim: Transaction, expected: str, reason: str
+    *, request, decision: Decision, claim: Transaction, expected: str, reason: str, confirm_takeover: bool
 ) -> ClaimOutcome:
     tid = claim.transaction_id
     if expected not in decision.eligible_from:
@@ -127,7 +130,11 @@ def _decide_one(
         if decision.to_status is None:
             return _reverify_one(request=request, claim=claim, expected=expected)
         updated = DECISION_SERVICES[decision.name](
-            claim=claim.pk, actor=request.user, reason=reason, expected_status=expected
+            claim=claim.pk,
+            actor=request.user,
+            reason=reason,
+            expected_status=expected,
+            confirm_takeover=confirm_takeover,
         )
         return ClaimOutcome(tid, DONE, f"{status_label(expected)} → {status_label(updated.status)}")
     except errors.Conflict as exc:
@@ -136,6 +143,8 @@ def _decide_one(
             return ClaimOutcome(
                 tid, SKIPPED, _("its status changed meanwhile (now %(s)s)") % {"s": status_label(current)}
             )
+        if exc.code == ASSIGNED_TO_OTHER:
+            return ClaimOutcome(tid, SKIPPED, exc.message)
         return ClaimOutcome(tid, FAILED, exc.message)
     except errors.ApplicationError as exc:
         return ClaimOutcome(tid, FAILED, exc.message)
@@ -170,7 +179,14 @@ def _reverify_one(*, request, claim: Transaction, expected: str) -> ClaimOutcome
 
 
 def run_decision(
-    *, request, decision: Decision, ids: list[str], expected: dict[str, str], reason: str, bulk: bool
+    *,
+    request,
+    decision: Decision,
+    ids: list[str],
+    expected: dict[str, str],
+    reason: str,
+    bulk: bool,
+    confirm_takeover: bool = False,
 ) -> list[ClaimOutcome]:
     """Apply `decision` to each claim (one service call each), report with messages, audit a summary."""
     require_permission(request, decision)
@@ -193,7 +209,14 @@ def run_decision(
             outcomes.append(ClaimOutcome(claim.transaction_id, FAILED, _("the form did not say its status")))
             continue
         outcomes.append(
-            _decide_one(request=request, decision=decision, claim=claim, expected=shown, reason=reason)
+            _decide_one(
+                request=request,
+                decision=decision,
+                claim=claim,
+                expected=shown,
+                reason=reason,
+                confirm_takeover=confirm_takeover,
+            )
         )
 
     report(request, decision=decision, outcomes=outcomes)
@@ -264,9 +287,12 @@ def decision_action(modeladmin, request, queryset, decision_name: str):
                 expected=expected,
                 reason=form.cleaned_data["reason"],
                 bulk=True,
+                confirm_takeover=form.cleaned_data["confirm_takeover"],
             )
             return None  # the admin redirects back to the (filtered) changelist
-        claims = list(Transaction.objects.alive().filter(pk__in=ids).select_related("created_by"))
+        claims = list(
+            Transaction.objects.alive().filter(pk__in=ids).select_related("created_by", "assigned_to")
+        )
         return render_decision_form(
             request,
             modeladmin,
@@ -278,7 +304,7 @@ def decision_action(modeladmin, request, queryset, decision_name: str):
             action_name=action_name,
             cancel_url=cancel_url,
         )
-    claims = list(queryset.select_related("created_by")[: MAX_CLAIMS_PER_DECISION + 1])
+    claims = list(queryset.select_related("created_by", "assigned_to")[: MAX_CLAIMS_PER_DECISION + 1])
     if len(claims) > MAX_CLAIMS_PER_DECISION:
         modeladmin.message_user(
             request,
@@ -320,6 +346,7 @@ def claim_decision_view(modeladmin, request, object_id: str, decision_name: str)
                 expected=expected,
                 reason=form.cleaned_data["reason"],
                 bulk=False,
+                confirm_takeover=form.cleaned_data["confirm_takeover"],
             )
             return HttpResponseRedirect(change_url)
     else:

@@ -112,6 +112,17 @@ class Transaction(models.Model):
     last_verified_at = models.DateTimeField(_("last verified at"), null=True, blank=True)
     next_verification_at = models.DateTimeField(_("next verification at"), null=True, blank=True)
 
+    # The reconciler working the claim (transactions.workbench.assignment), until `assigned_until`.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned to"),
+    )
+    assigned_until = models.DateTimeField(_("assigned until"), null=True, blank=True)
+
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -31,6 +31,7 @@ from transactions.creation import (  # noqa: F401  (create is part of this modul
 from transactions.deletion import claim_soft_delete, claims_soft_delete  # noqa: F401 - write API
 from transactions.models import Status, Transaction, status_label
 from transactions.webhooks import services as webhooks
+from transactions.workbench.assignment import assigned_conflict, held_by_other
 
 # The status machine (design section 3): from -> allowed targets.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -173,11 +174,15 @@ def transition(
     bank_payload: dict | None = None,
     expected_status: str | None = None,
     actor_type: str | None = None,
+    confirm_takeover: bool = False,
+    extra_fields: dict | None = None,
+    metadata: dict | None = None,
 ) -> Transaction:
     """Move a claim to `to_status` under a row lock. See TRANSITIONS for the machine.
 
-    Raises Conflict (not allowed from the current status, or `expected_status` no longer
-    matches: a lost race), PermissionDenied, ValidationFailed (missing reason), NotFound.
+    Raises Conflict (not allowed from the current status, `expected_status` no longer matches: a
+    lost race, or the claim is held by another reconciler and `confirm_takeover` is not set:
+    code `assigned_to_other`), PermissionDenied, ValidationFailed (missing reason), NotFound.
     """
     with transaction.atomic():
         locked = _lock(claim)
@@ -187,6 +192,8 @@ def transition(
                 code="status_changed",
                 details={"expected_status": expected_status, "current_status": locked.status},
             )
+        if not confirm_takeover and held_by_other(locked, actor):
+            raise assigned_conflict(locked)
         return _apply_transition(
             claim=locked,
             to_status=to_status,
@@ -194,6 +201,8 @@ def transition(
             reason=reason,
             bank_payload=bank_payload,
             actor_type=actor_type,
+            extra_fields=extra_fields,
+            metadata=metadata,
         )
 
 
@@ -301,26 +310,47 @@ def claim_cancel(*, claim, actor, reason: str = "") -> Transaction:
         )
 
 
-def claim_approve(*, claim, actor, reason: str, expected_status: str = Status.TO_REVIEW) -> Transaction:
+def claim_approve(
+    *, claim, actor, reason: str, expected_status: str = Status.TO_REVIEW, confirm_takeover: bool = False
+) -> Transaction:
     """A reconciler approves a claim under review (reason required)."""
     return transition(
-        claim=claim, to_status=Status.COMPLETED, actor=actor, reason=reason, expected_status=expected_status
+        claim=claim,
+        to_status=Status.COMPLETED,
+        actor=actor,
+        reason=reason,
+        expected_status=expected_status,
+        confirm_takeover=confirm_takeover,
     )
 
 
-def claim_reject(*, claim, actor, reason: str, expected_status: str = Status.TO_REVIEW) -> Transaction:
+def claim_reject(
+    *, claim, actor, reason: str, expected_status: str = Status.TO_REVIEW, confirm_takeover: bool = False
+) -> Transaction:
     """A reconciler rejects a claim under review (reason required)."""
     return transition(
-        claim=claim, to_status=Status.CANCELED, actor=actor, reason=reason, expected_status=expected_status
+        claim=claim,
+        to_status=Status.CANCELED,
+        actor=actor,
+        reason=reason,
+        expected_status=expected_status,
+        confirm_takeover=confirm_takeover,
     )
 
 
-def claim_reopen(*, claim, actor, reason: str, expected_status: str | None = None) -> Transaction:
+def claim_reopen(
+    *, claim, actor, reason: str, expected_status: str | None = None, confirm_takeover: bool = False
+) -> Transaction:
     """Reopen a COMPLETED or CANCELED claim into TO_REVIEW (permissioned, reason required)."""
     if not (reason or "").strip():
         raise ValidationFailed(
             _("A reason is required to reopen a claim."), details={"reason": [_("Required.")]}
         )
     return transition(
-        claim=claim, to_status=Status.TO_REVIEW, actor=actor, reason=reason, expected_status=expected_status
+        claim=claim,
+        to_status=Status.TO_REVIEW,
+        actor=actor,
+        reason=reason,
+        expected_status=expected_status,
+        confirm_takeover=confirm_takeover,
     )

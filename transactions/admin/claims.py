@@ -27,13 +27,14 @@ from transactions.admin.changelist import (
     cheap_date_hierarchy,
 )
 from transactions.admin.display import audit_events_html, explain_bank_answer, format_ves, status_badge_html
+from transactions.admin.workbench import WorkbenchAdminMixin
 from transactions.admin_forms import DECISIONS
 from transactions.banks import bank_name
 from transactions.models import Status, Transaction
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TransactionAdmin(WorkbenchAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "transaction_id",
         "status_badge",
@@ -45,6 +46,7 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "payment_date",
         "created_at",
         "last_verified_at",
+        "assignee",
         "created_by",
     )
     list_display_links = ("transaction_id",)
@@ -70,7 +72,7 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     ordering = ("-created_at",)
     sortable_by = ("transaction_id", "amount_display", "payment_date", "created_at", "last_verified_at")
-    list_select_related = ("created_by",)
+    list_select_related = ("created_by", "assigned_to")
     list_per_page = 50
     list_max_show_all = 200
     show_full_result_count = False
@@ -96,11 +98,12 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 )
             },
         ),
+        (_("Evidence"), {"fields": ("evidence_side_by_side",)}),
         (
             _("Customer"),
             {"fields": (("customer_full_name", "customer_national_id", "customer_phone"),)},
         ),
-        (_("Bank answer"), {"fields": ("bank_explanation", "bank_answer")}),
+        (_("Bank answer"), {"fields": ("bank_explanation", "lookup_history", "bank_answer")}),
         (
             _("Verification"),
             {"fields": (("verification_attempts", "last_verified_at", "next_verification_at"),)},
@@ -130,7 +133,9 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "customer_full_name",
         "customer_national_id",
         "customer_phone",
+        "evidence_side_by_side",
         "bank_explanation",
+        "lookup_history",
         "bank_answer",
         "verification_attempts",
         "last_verified_at",
@@ -283,7 +288,7 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 name="{}_{}_decide".format(*info),
             ),
         ]
-        return custom + super().get_urls()
+        return custom + self.workbench_urls() + super().get_urls()
 
     def export_view(self, request):
         try:
@@ -303,6 +308,8 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             else reverse("admin:transactions_transaction_export")
         )
         extra_context["cheap_date_hierarchy"] = cheap_date_hierarchy(request)
+        if self.has_decide_permission(request):
+            extra_context["next_claim_url"] = reverse("admin:transactions_transaction_next")
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -324,4 +331,5 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             context["decision_buttons"] = [
                 b for b in context.get("decision_buttons", []) if obj.status in b["eligible_from"]
             ]
+            context["wb"] = self.workbench_context(request, obj)
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
