@@ -90,7 +90,9 @@ def test_bulk_decision_on_someone_elses_claim_warns_and_needs_the_confirmation(
     assert Transaction.objects.get(pk=claim.pk).status == Status.COMPLETED
 
 
-def test_single_decision_on_someone_elses_claim_needs_the_confirmation(login, make_claim, reconciler_user, make_user):
+def test_single_decision_on_someone_elses_claim_needs_the_confirmation(
+    login, make_claim, reconciler_user, make_user
+):
     claim = make_claim()
     assignment.claim_take(claim=claim, actor=make_user("reconciler", is_staff=True))
     client = login(reconciler_user)
@@ -108,7 +110,12 @@ def test_side_by_side_highlights_the_amount_that_differs(login, make_claim, reco
         claim,
         seed_demo=False,
         payments=[
-            {"reference": claim.reference, "amount": "150.00", "phone": "584141234567", "source_bank_id": "0102"}
+            {
+                "reference": claim.reference,
+                "amount": "150.00",
+                "phone": "584141234567",
+                "source_bank_id": "0102",
+            }
         ],
     )
     assert claim.status_reason_code == "AMOUNT_MISMATCH"

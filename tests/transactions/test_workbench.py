@@ -30,7 +30,9 @@ RIGHT_PHONE = "04241112233"
 def bank():
     state = SandboxState(flavour="qa", seed_demo=False)
     config = BanescoConfig(environment="sandbox", cache_prefix=f"t-{uuid.uuid4().hex[:8]}")
-    return SimpleNamespace(state=state, client=BanescoClient(config, sandbox_state=state, sleep=lambda s: None))
+    return SimpleNamespace(
+        state=state, client=BanescoClient(config, sandbox_state=state, sleep=lambda s: None)
+    )
 
 
 @pytest.fixture
@@ -74,7 +76,7 @@ def _pay(bank, claim, **extra):
 
 
 def _params(claim, **extra):
-    values = {k: v for k, v in search.initial_params(claim).items()}
+    values = dict(search.initial_params(claim))
     values.update(extra)
     return search.SearchParams(**values)
 
@@ -82,10 +84,14 @@ def _params(claim, **extra):
 # --- search -----------------------------------------------------------------------------------------
 
 
-def test_search_with_corrected_phone_finds_the_row_and_logs_the_lookup(bank, claim_to_review, reconciler_user):
+def test_search_with_corrected_phone_finds_the_row_and_logs_the_lookup(
+    bank, claim_to_review, reconciler_user
+):
     claim = claim_to_review()
     _pay(bank, claim)
-    wrong = search.claim_search_bank(claim=claim, actor=reconciler_user, params=_params(claim), client=bank.client)
+    wrong = search.claim_search_bank(
+        claim=claim, actor=reconciler_user, params=_params(claim), client=bank.client
+    )
     assert wb_selectors.found_rows(claim, wb_selectors.search_lookups(claim, wrong.lookup_ids)) == []
     outcome = search.claim_search_bank(
         claim=claim, actor=reconciler_user, params=_params(claim, phone=RIGHT_PHONE), client=bank.client
@@ -123,7 +129,9 @@ def test_search_counts_in_the_same_per_claim_limit_as_verification(bank, claim_t
     search.claim_search_bank(claim=claim, actor=reconciler_user, params=_params(claim), client=bank.client)
     asked = bank.state.lookup_requests
     with pytest.raises(RateLimited) as exc:
-        search.claim_search_bank(claim=claim, actor=reconciler_user, params=_params(claim), client=bank.client)
+        search.claim_search_bank(
+            claim=claim, actor=reconciler_user, params=_params(claim), client=bank.client
+        )
     assert exc.value.code == search.LIMIT_REACHED
     assert "limit" in exc.value.message.lower() and exc.value.retry_after > 0
     assert bank.state.lookup_requests == asked  # refused before any call
@@ -140,7 +148,9 @@ def test_a_range_is_looked_up_day_by_day_and_refused_up_front_when_over_what_is_
         search.claim_search_bank(claim=claim, actor=reconciler_user, params=three_days, client=bank.client)
     assert bank.state.lookup_requests == 0
     two_days = _params(claim, phone=RIGHT_PHONE, date_from=PAY_DAY - dt.timedelta(days=1), date_to=PAY_DAY)
-    outcome = search.claim_search_bank(claim=claim, actor=reconciler_user, params=two_days, client=bank.client)
+    outcome = search.claim_search_bank(
+        claim=claim, actor=reconciler_user, params=two_days, client=bank.client
+    )
     assert len(outcome.lookup_ids) == 2
     assert [r["startDt"] for r in bank.state.requests()] == [
         (PAY_DAY - dt.timedelta(days=1)).isoformat(),
@@ -302,7 +312,9 @@ def test_someone_elses_claim_needs_confirmation_to_decide_or_take_until_it_expir
     assignment.claim_take(claim=claim, actor=other, confirm_takeover=True)
     last = AuditEvent.objects.for_target(claim).filter(action=TRANSACTION_ASSIGNED).order_by("-sequence")[0]
     assert last.metadata["takeover"] is True
-    done = services.claim_reject(claim=claim.pk, actor=reconciler_user, reason="no payment", confirm_takeover=True)
+    done = services.claim_reject(
+        claim=claim.pk, actor=reconciler_user, reason="no payment", confirm_takeover=True
+    )
     assert done.status == Status.CANCELED
 
 
@@ -313,7 +325,8 @@ def test_approve_with_row_on_someone_elses_claim_needs_confirmation(
     _pay(bank, claim)
     _, (row,) = _found(bank, claim, reconciler_user, phone=RIGHT_PHONE)
     assignment.claim_take(claim=claim, actor=make_user("reconciler"))
-    kwargs = dict(claim=claim, actor=reconciler_user, lookup_id=row.lookup.pk, row_index=row.index, reason="ok")
+    kwargs = {"claim": claim, "actor": reconciler_user, "lookup_id": row.lookup.pk, "row_index": row.index}
+    kwargs["reason"] = "ok"
     with pytest.raises(Conflict):
         approve.claim_approve_with_row(**kwargs)
     assert approve.claim_approve_with_row(**kwargs, confirm_takeover=True).status == Status.COMPLETED

@@ -50,6 +50,8 @@ def test_two_concurrent_next_claims_get_two_different_claims(roles, make_user):
     assert errors == [None, None]
     assert results[0].pk != results[1].pk
     assert {r.transaction_id for r in results} == {"next-0", "next-1"}  # the two oldest
-    held = dict(Transaction.objects.filter(assigned_to__isnull=False).values_list("transaction_id", "assigned_to"))
+    held = dict(
+        Transaction.objects.filter(assigned_to__isnull=False).values_list("transaction_id", "assigned_to")
+    )
     assert sorted(held.values()) == sorted(r.pk for r in reconcilers)
     assert AuditEvent.objects.filter(action="transaction.assigned").count() == 2

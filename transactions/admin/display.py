@@ -9,6 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.actions import TRANSACTION_ASSIGNED, TRANSACTION_COMMENTED, TRANSACTION_RELEASED
 from audit.selectors import events_for_target
 from transactions.evidence import bank_evidence
 from transactions.models import ReasonCode, Status, Transaction, status_label
@@ -45,9 +46,10 @@ def audit_events_html(obj):
     more = len(events) > MAX_EVENTS_SHOWN
     rows = format_html_join(
         "",
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        '<tr class="ev-{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
         (
             (
+                ev.action.replace(".", "-"),
                 ev.sequence,
                 timezone.localtime(ev.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
                 ev.action,
@@ -72,6 +74,12 @@ def audit_events_html(obj):
 
 def _change_text(event) -> str:
     meta = event.metadata or {}
+    if event.action == TRANSACTION_COMMENTED:
+        return gettext("note")
+    if event.action == TRANSACTION_ASSIGNED:
+        return gettext("taken by %(who)s") % {"who": (event.after or {}).get("assigned_to", "")}
+    if event.action == TRANSACTION_RELEASED:
+        return gettext("released")
     if meta.get("from_status") and meta.get("to_status"):
         return f"{meta['from_status']} → {meta['to_status']}"
     if event.after:

@@ -32,7 +32,9 @@ class SearchForm(forms.Form):
     phone = forms.CharField(label=_("Payer phone"), max_length=14, required=False, help_text="04XXXXXXXXX")
     bank_id = forms.ChoiceField(label=_("Payer bank"), choices=[(c, f"{c} {n}") for c, n in BANKS.items()])
     date_from = forms.DateField(
-        label=_("Date (from)"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Date (from)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
         label=_("Date (to, optional)"),

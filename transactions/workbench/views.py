@@ -22,6 +22,7 @@ from transactions.workbench import selectors as wb_selectors
 from transactions.workbench.forms import ApproveRowForm, NoteForm, SearchForm, TakeForm
 
 SEARCH_PARAM = "wb_search"
+SESSION_KEY = "wb_search_{}"  # the last search's form values per claim (the phone stays out of URLs)
 
 
 def _require_reconciler(request) -> None:
@@ -68,6 +69,9 @@ def _search(modeladmin, request, claim):
     except errors.RateLimited as exc:
         messages.error(request, exc.message)
         return HttpResponseRedirect(_change_url(modeladmin, claim.pk, anchor="workbench-search"))
+    request.session[SESSION_KEY.format(claim.pk)] = {
+        k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in form.cleaned_data.items()
+    }
     if outcome.stopped:
         messages.warning(request, _("The search stopped early: the bank cannot take more look-ups now."))
     ids = ",".join(str(i) for i in outcome.lookup_ids)
@@ -196,8 +200,9 @@ def workbench_context(modeladmin, request, claim: Transaction) -> dict:
     }
     if not can_work:
         return context
-    context["search_form"] = SearchForm(initial=search.initial_params(claim))
     ids = [v for v in request.GET.get(SEARCH_PARAM, "").split(",") if v]
+    last = request.session.get(SESSION_KEY.format(claim.pk)) if ids else None
+    context["search_form"] = SearchForm(initial=last or search.initial_params(claim))
     if ids:
         lookups = wb_selectors.search_lookups(claim, ids)
         rows = wb_selectors.found_rows(claim, lookups)
