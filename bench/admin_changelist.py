@@ -104,6 +104,41 @@ def seed(rows: int):
     return reconciler
 
 
+def prepare_workbench_claim(claim, reconciler) -> list[int]:
+    """Give one queued claim what a reconciler's claim page shows: a real verification through the
+    in-process sandbox (decided_lookup, AMOUNT_MISMATCH), a search from the workbench (a BankLookup
+    by the reconciler) and an assignment. Returns the search's look-up ids (for ?wb_search=)."""
+    import uuid
+
+    from banking.client import BanescoClient
+    from banking.conf import BanescoConfig
+    from banking.sandbox.state import SandboxState
+    from transactions import verification
+    from transactions.models import Transaction
+    from transactions.workbench import assignment, search
+
+    state = SandboxState(flavour="qa", seed_demo=False)
+    state.add_payment(
+        reference=claim.reference,
+        amount=str(claim.amount + 1),
+        trn_date=claim.payment_date,
+        phone="58" + claim.customer_phone[1:],
+        source_bank_id=claim.payer_bank_code,
+    )
+    config = BanescoConfig(environment="sandbox", cache_prefix=f"bench-{uuid.uuid4().hex[:8]}")
+    client = BanescoClient(config, sandbox_state=state, sleep=lambda s: None)
+    Transaction.objects.filter(pk=claim.pk).update(status="IN_PROGRESS")
+    verification.verify_claim(claim_id=claim.pk, client=client, force=True)
+    claim.refresh_from_db()
+    params = search.SearchParams(**search.initial_params(claim))
+    outcome = search.claim_search_bank(claim=claim, actor=reconciler, params=params, client=client)
+    assignment.claim_take(claim=claim, actor=reconciler)
+    print(
+        f"workbench claim {claim.transaction_id}: {claim.status} {claim.status_reason_code}", file=sys.stderr
+    )
+    return outcome.lookup_ids
+
+
 def measure(client, url: str, repeat: int) -> tuple[float, float, int, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -156,6 +191,13 @@ def main() -> None:
         .only("pk", "customer_phone")
         .first()
     )
+    mobile = (
+        Transaction.objects.filter(status="TO_REVIEW", bank="MOBILE_TRANSFER", decided_lookup__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+    search_ids = prepare_workbench_claim(mobile, reconciler)
+    claim_page = reverse("admin:transactions_transaction_change", args=[mobile.pk])
     pages = [
         ("TO_REVIEW queue (oldest first)", f"{changelist}?status__exact=TO_REVIEW"),
         ("TO_REVIEW queue, page 100", f"{changelist}?status__exact=TO_REVIEW&p=100"),
@@ -166,6 +208,8 @@ def main() -> None:
         ("search: reference prefix", f"{changelist}?q=00000012345"),
         ("search: name contains", f"{changelist}?q=Núñez 4242"),
         ("change page (TO_REVIEW claim)", reverse("admin:transactions_transaction_change", args=[queued.pk])),
+        ("claim page + workbench (verified)", claim_page),
+        ("claim page + search results", f"{claim_page}?wb_search={','.join(map(str, search_ids))}"),
         ("admin index (dashboard)", reverse("admin:index")),
     ]
     print(
