@@ -19,8 +19,8 @@ from banking.models import BankLookup
 from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from transactions import selectors, services
 from transactions.evidence import movement_dict
+from transactions.matching import row_verdict
 from transactions.models import Status, Transaction
-from transactions.verification.matching import row_verdict
 from transactions.workbench.assignment import DECIDE_PERMISSION, claim_renew
 
 ROW_LOCK_KEY = 0x616D726F  # "amro": namespace of the advisory locks on a bank movement

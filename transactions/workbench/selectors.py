@@ -1,7 +1,7 @@
 """Reads for the workbench: a claim compared with bank rows field by field, the rows a search
 found, the claim's previous look-ups and its status reason in plain words.
 
-Whether a row supports the claim is `transactions.verification.matching` (the same reading that
+Whether a row supports the claim is `transactions.matching` (the same reading that
 verification used); this module only lays the fields side by side.
 """
 
@@ -16,8 +16,8 @@ from banking.client import MOBILE
 from banking.models import BankLookup
 from banking.results import BankRow
 from transactions import selectors as tx_selectors
+from transactions.matching import is_bolivares, references_match, row_verdict
 from transactions.models import ReasonCode, Transaction
-from transactions.verification.matching import is_bolivares, references_match, row_verdict
 
 MAX_LOOKUPS_SHOWN = 20
 MAX_SEARCH_LOOKUPS = 31

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("transactions", "0007_webhook_role_permissions"),
+        ("transactions", "0008_webhook_attempts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
