@@ -59,6 +59,15 @@ def _switch_user(driver, user):
     driver.add_cookie({"name": settings.LANGUAGE_COOKIE_NAME, "value": "es", "path": "/"})
 
 
+def _submit(driver, element):
+    """Click a submit button and wait until the next page replaced this one."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    element.click()
+    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(element))
+
+
 @pytest.fixture
 def sandbox():
     from banking.sandbox.state import default_state
@@ -99,7 +108,7 @@ def _search(driver, *, phone=None):
         field = driver.find_element(By.ID, "id_phone")
         field.clear()
         field.send_keys(phone)
-    driver.find_element(By.ID, "wb-search-submit").click()
+    _submit(driver, driver.find_element(By.ID, "wb-search-submit"))
 
 
 def test_claim_page_shows_claim_and_bank_side_by_side(
@@ -166,7 +175,7 @@ def test_search_with_corrected_phone_and_approve_with_this_row(
     _shot(driver, "workbench-search.png")
 
     result.find_element(By.TAG_NAME, "textarea").send_keys("El cliente escribió mal el teléfono")
-    result.find_element(By.CSS_SELECTOR, "button.wb-approve-row").click()
+    _submit(driver, result.find_element(By.CSS_SELECTOR, "button.wb-approve-row"))
     msgs = _messages(driver)
     assert any(claim.transaction_id.lower() in m for m in msgs), msgs
     claim = Transaction.objects.get(pk=claim.pk)
@@ -203,6 +212,8 @@ def test_lookup_limit_message(driver, live_server, make_user, make_claim, sandbo
 def test_take_next_claim_and_warning_on_someone_elses_claim(driver, live_server, make_user, make_claim):
     from django.utils import timezone
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     from transactions.models import Transaction
 
@@ -214,7 +225,7 @@ def test_take_next_claim_and_warning_on_someone_elses_claim(driver, live_server,
 
     _login(driver, live_server, rita.email)
     _open(driver, live_server, oldest)
-    driver.find_element(By.ID, "wb-take").click()
+    _submit(driver, driver.find_element(By.ID, "wb-take"))
     assert "wb-held-me" in driver.find_element(By.ID, "wb-assignment").get_attribute("class")
     assert Transaction.objects.get(pk=oldest.pk).assigned_to == rita
 
@@ -223,7 +234,7 @@ def test_take_next_claim_and_warning_on_someone_elses_claim(driver, live_server,
         live_server.url + reverse("admin:transactions_transaction_changelist") + "?status__exact=TO_REVIEW"
     )
     assert rita.email in driver.find_element(By.ID, "result_list").text  # the assignee column
-    driver.find_element(By.ID, "wb-next").click()  # the oldest is Rita's: Luis gets the next one
+    _submit(driver, driver.find_element(By.ID, "wb-next"))  # the oldest is Rita's: Luis gets the next one
     assert driver.current_url.endswith(reverse("admin:transactions_transaction_change", args=[newer.pk]))
     assert Transaction.objects.get(pk=newer.pk).assigned_to == luis
 
@@ -233,13 +244,20 @@ def test_take_next_claim_and_warning_on_someone_elses_claim(driver, live_server,
     driver.find_element(By.ID, "decide-approve").click()
     assert rita.email in driver.find_element(By.ID, "decision-claims").text
     driver.find_element(By.NAME, "reason").send_keys("Pago visto en el estado de cuenta")
-    driver.find_element(By.ID, "confirm-decision").click()
+    button = driver.find_element(By.ID, "confirm-decision")
+    button.click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(button))
     assert Transaction.objects.get(pk=oldest.pk).status == "TO_REVIEW"  # not confirmed: skipped
     assert any("omitido" in m for m in _messages(driver)), _messages(driver)
     driver.find_element(By.ID, "decide-approve").click()
     driver.find_element(By.NAME, "reason").send_keys("Pago visto en el estado de cuenta")
     driver.find_element(By.ID, "id_confirm_takeover").click()
-    driver.find_element(By.ID, "confirm-decision").click()
+    button = driver.find_element(By.ID, "confirm-decision")
+    button.click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(button))  # the claim's page again
+    driver.find_element(By.ID, "workbench")
+    msgs = _messages(driver)
+    assert any(oldest.transaction_id.lower() in m for m in msgs), msgs
     assert Transaction.objects.get(pk=oldest.pk).status == "COMPLETED"
 
 
@@ -252,7 +270,7 @@ def test_a_note_appears_in_the_timeline(driver, live_server, make_user, make_cla
     _open(driver, live_server, claim)
     driver.find_element(By.CSS_SELECTOR, "#workbench-note summary").click()
     driver.find_element(By.ID, "id_text").send_keys("Llamé a la clienta: pagó desde otro teléfono")
-    driver.find_element(By.ID, "wb-note-submit").click()
+    _submit(driver, driver.find_element(By.ID, "wb-note-submit"))
     row = driver.find_element(By.CSS_SELECTOR, "table.audit-events tr.ev-transaction-commented")
     assert "Llamé a la clienta: pagó desde otro teléfono" in row.text
     assert reconciler.email in row.text

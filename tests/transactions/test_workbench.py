@@ -133,7 +133,7 @@ def test_search_counts_in_the_same_per_claim_limit_as_verification(bank, claim_t
             claim=claim, actor=reconciler_user, params=_params(claim), client=bank.client
         )
     assert exc.value.code == search.LIMIT_REACHED
-    assert "limit" in exc.value.message.lower() and exc.value.retry_after > 0
+    assert "límite" in exc.value.message.lower() and exc.value.retry_after > 0  # Spanish first
     assert bank.state.lookup_requests == asked  # refused before any call
     assert BankLookup.objects.filter(claim_id=claim.pk, requested_by=reconciler_user).count() == 1
 
