@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import QueryDict
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -139,30 +137,6 @@ class TransactionFilter(django_filters.FilterSet):
     class Meta:
         model = Transaction
         fields: list[str] = []
-
-    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
-        """BaseFilterSet.__init__ with a shallow copy per filter instead of a deep copy of all.
-
-        Upstream deep-copies every filter (choices, lazy labels, lookups) on every request, the
-        largest single cost of django-filter here. A filter's per-request state is only `model`,
-        `parent`, its form field (built on the copy) and its bound `method`, rebound below, so a
-        shallow copy is enough; the shared `extra` dicts are only read (`Filter.field` copies).
-        """
-        if queryset is None:
-            queryset = self._meta.model._default_manager.all()
-        self.is_bound = data is not None
-        self.data = data or QueryDict()
-        self.queryset = queryset
-        self.request = request
-        self.form_prefix = prefix
-        self.filters = {}
-        for name, base in self.base_filters.items():
-            filter_ = copy.copy(base)
-            if base.method is not None:
-                filter_.method = base.method  # a FilterMethod bound to this copy, not to `base`
-            filter_.model = queryset.model
-            filter_.parent = self
-            self.filters[name] = filter_
 
     # django-filter builds a new form class (one form field per filter, labels resolved) on every
     # request, ~0.6 ms of a list request. The class depends only on the filters and the active

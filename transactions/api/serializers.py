@@ -232,9 +232,10 @@ class ClaimOutputSerializer(serializers.Serializer):
     def to_representation(self, obj):
         """The declared fields' output, built directly (same keys, order and values).
 
-        DRF's field-by-field path cost ~2 ms per 20-claim page, a sixth of a list request
-        (bench/, docs/PERFORMANCE.md); the fields above stay the schema and the reference
-        (tests/bench checks this equals `Serializer.to_representation`).
+        DRF's field-by-field path costs 12-20 % of a list request (20- and 50-claim pages,
+        `bench/serializer_cost.py`, docs/PERFORMANCE.md "Hand-made speed-ups"); the fields above
+        stay the schema and the reference (tests/bench checks this equals
+        `Serializer.to_representation`).
         """
         to_datetime = _iso_datetime_in(timezone.get_current_timezone())
         return {
