@@ -13,16 +13,12 @@ from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, ReadOnlyPasswordHashField
 from django.contrib.auth.models import Group
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from accounts import events as actions
-from accounts import selectors, services
+from accounts import selectors, services, staff_services
 from accounts.emails import canonical_email
-from accounts.events import record
 from accounts.models import User
 from accounts.roles import ROLES
-from config.errors import ApplicationError
 
 ROLE_CHOICES = [(r, r) for r in ROLES]
 _password_actor: contextvars.ContextVar = contextvars.ContextVar("password_actor", default=None)
@@ -168,20 +164,7 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description=_("Deactivate selected users (soft; revokes their refresh tokens)"))
     def deactivate_users(self, request, queryset):
-        done, failed = 0, []
-        with transaction.atomic():
-            for user in queryset:
-                try:
-                    with transaction.atomic():
-                        services.user_deactivate(user=user, actor=request.user, reason="admin action")
-                    done += 1
-                except ApplicationError as exc:
-                    failed.append(f"{user.email}: {exc.message}")
-            record(
-                action=actions.ADMIN_ACTION,
-                actor=request.user,
-                metadata={"action": "accounts.deactivate_users", "count": done, "failed": len(failed)},
-            )
+        done, failed = staff_services.users_deactivate(users=queryset, actor=request.user)
         if done:
             self.message_user(request, _("%(n)d user(s) deactivated.") % {"n": done}, messages.SUCCESS)
         for line in failed:
@@ -215,16 +198,6 @@ class GroupAdmin(DjangoGroupAdmin):
         before = self._perm_names(form.instance) if change else []
         super().save_related(request, form, formsets, change)
         after = self._perm_names(form.instance)
-        if before != after:
-            record(
-                action=actions.ACCOUNTS_PERMISSION_CHANGED,
-                actor=request.user,
-                target=form.instance,
-                before={"permissions": before},
-                after={"permissions": after},
-                metadata={
-                    "group": form.instance.name,
-                    "added": sorted(set(after) - set(before)),
-                    "removed": sorted(set(before) - set(after)),
-                },
-            )
+        staff_services.group_permissions_changed(
+            group=form.instance, actor=request.user, before=before, after=after
+        )

@@ -14,7 +14,6 @@ import structlog
 from django.contrib import messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -23,8 +22,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from audit import services as audit_services
-from audit.actions import ADMIN_ACTION
 from config import errors
 from transactions import exports, services
 from transactions.admin_forms import (
@@ -249,21 +246,15 @@ def _audit_summary(request, *, decision: Decision, outcomes: list[ClaimOutcome],
     def ids(kind):
         return [o.transaction_id for o in outcomes if o.kind == kind]
 
-    with transaction.atomic():
-        audit_services.record(
-            action=ADMIN_ACTION,
-            actor=request.user,
-            reason=reason,
-            metadata={
-                "action": decision.name,
-                "model": "transactions.transaction",
-                "count": len(outcomes),
-                "done": ids(DONE),
-                "skipped": ids(SKIPPED),
-                "failed": ids(FAILED),
-            },
-            request=request,
-        )
+    services.record_bulk_decision(
+        actor=request.user,
+        decision=decision.name,
+        reason=reason,
+        done=ids(DONE),
+        skipped=ids(SKIPPED),
+        failed=ids(FAILED),
+        request=request,
+    )
 
 
 # --- bulk action entry point -------------------------------------------------------------------------
@@ -371,18 +362,9 @@ def csv_response(request, queryset, *, scope: str) -> StreamingHttpResponse:
     """Stream claims as formula-safe CSV (transactions/exports.py); audits who exported what."""
     if not request.user.has_perm("transactions.view_all_transactions"):
         raise PermissionDenied
-    with transaction.atomic():
-        audit_services.record(
-            action=ADMIN_ACTION,
-            actor=request.user,
-            metadata={
-                "action": "export_csv",
-                "scope": scope,
-                "model": "transactions.transaction",
-                "query": request.META.get("QUERY_STRING", "")[:500],
-            },
-            request=request,
-        )
+    services.record_claims_export(
+        actor=request.user, scope=scope, query=request.META.get("QUERY_STRING", ""), request=request
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(
         exports.stream_csv_lines(queryset), content_type="text/csv; charset=utf-8"

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import ADMIN
 from audit import services as audit_services
-from audit.actions import TRANSACTION_STATUS_CHANGED, TRANSACTION_VERIFIED
+from audit.actions import ADMIN_ACTION, TRANSACTION_STATUS_CHANGED, TRANSACTION_VERIFIED
 from audit.chain import snapshot as _snapshot
 from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from transactions.creation import (  # noqa: F401  (create is part of this module's API)
@@ -354,3 +354,45 @@ def claim_reopen(
         expected_status=expected_status,
         confirm_takeover=confirm_takeover,
     )
+
+
+# --- admin work audited as a whole (bulk decisions, exports): one event, no status change ----------
+def record_bulk_decision(
+    *, actor, decision: str, reason: str, done: list[str], skipped: list[str], failed: list[str], request=None
+) -> None:
+    """The summary event of a changelist action over several claims (each claim's own change was
+    audited by its service call): which claims were done, skipped (changed meanwhile), failed."""
+    with transaction.atomic():
+        audit_services.record(
+            action=ADMIN_ACTION,
+            actor=actor,
+            reason=reason,
+            metadata={
+                "action": decision,
+                "model": "transactions.transaction",
+                "count": len(done) + len(skipped) + len(failed),
+                "done": done,
+                "skipped": skipped,
+                "failed": failed,
+            },
+            request=request,
+        )
+
+
+def record_claims_export(*, actor, scope: str, query: str = "", request=None) -> None:
+    """Who exported which claims as CSV (`scope`: selected / filtered; `query`: the changelist's
+    filters, cut to 500 characters), written before the first row leaves."""
+    if not actor.has_perm("transactions.view_all_transactions"):
+        raise PermissionDenied(_("You may not export payment claims."))
+    with transaction.atomic():
+        audit_services.record(
+            action=ADMIN_ACTION,
+            actor=actor,
+            metadata={
+                "action": "export_csv",
+                "scope": scope,
+                "model": "transactions.transaction",
+                "query": query[:500],
+            },
+            request=request,
+        )

@@ -195,3 +195,59 @@ def test_no_import_cycle_between_modules():
     assert "transactions.selectors" in graph["transactions.verification.decision"]  # the walker sees it
     assert "transactions.matching" in graph["transactions.evidence"]
     assert cycles(graph) == []
+
+
+# --- audit events are written by services, never by admin, views, API or commands ---------------------
+# The audit write API: audit.services (record) and, for accounts (which cannot import audit),
+# accounts.events.record, whose signal audit/signals.py turns into the same record() call.
+AUDIT_WRITERS = ("audit.services", "accounts.events")
+
+
+def is_presentation(path: Path) -> bool:
+    """Admin, views, API and management commands: they call services and write nothing themselves."""
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return bool({"admin", "api", "management", "views"} & set(parts)) or parts[-1].startswith("admin")
+
+
+def audit_writer_imports(source: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [f"import {a.name}" for a in node.names if a.name.startswith(AUDIT_WRITERS)]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for alias in node.names:
+                if f"{node.module}.{alias.name}".startswith(AUDIT_WRITERS) or node.module.startswith(
+                    AUDIT_WRITERS
+                ):
+                    found.append(f"line {node.lineno}: from {node.module} import {alias.name}")
+    return found
+
+
+def test_the_audit_writer_finder_sees_each_spelling():
+    for source in (
+        "from audit import services as audit_services\n",
+        "from audit.services import record\n",
+        "import audit.services\n",
+        "from accounts.events import record\n",
+        "from accounts import events\n",
+    ):
+        assert audit_writer_imports(source), source
+    assert audit_writer_imports("from audit.actions import ADMIN_ACTION\nfrom audit import selectors\n") == []
+    assert is_presentation(ROOT / "transactions/admin_views.py")
+    assert is_presentation(ROOT / "transactions/admin/claims.py")
+    assert is_presentation(ROOT / "transactions/api/manager/views.py")
+    assert is_presentation(ROOT / "accounts/management/commands/create_user.py")
+    assert not is_presentation(ROOT / "transactions/services.py")
+
+
+def test_admin_views_api_and_commands_write_audit_events_through_services():
+    presentation = [path for _app, path in modules() if is_presentation(path)]
+    assert (
+        ROOT / "accounts/admin.py" in presentation and ROOT / "transactions/webhooks/admin.py" in presentation
+    )
+    bad = [
+        f"{path.relative_to(ROOT)}: {found}"
+        for path in presentation
+        for found in audit_writer_imports(path.read_text(encoding="utf-8"))
+    ]
+    assert not bad, "call a service that writes the event:\n" + "\n".join(bad)
