@@ -1,13 +1,16 @@
 """Audit append throughput: N concurrent writers (each with its own DB connection) on PostgreSQL.
 
     DJANGO_SETTINGS_MODULE=config.test_settings .venv/bin/python -m bench.audit_append \
-        [--seconds 10] [--writers 4] [--processes] [--database-url postgres://...] [--keep]
+        [--seconds 10] [--writers 1 4 16] [--processes] [--database-url postgres://...] [--keep]
 
 Without --database-url it creates a scratch database `bench_audit` on the PostgreSQL server of
 DATABASE_URL (default 127.0.0.1:5432, user postgres), migrates it, runs, verifies the chain and
 drops it. Writers are threads by default (--processes: forked processes, like gunicorn workers,
 no shared GIL). Each append is its own transaction (record() + COMMIT), like a status change.
-Prints events/s, p50/p99/max append latency (ms) and the verify_audit walk rate.
+Several writer counts run one after the other on the same database (`--writers 1 4 16`). Prints
+events/s, p50/p99/max append latency (ms), the time each append waited on PostgreSQL locks (the
+chain's advisory lock; bench/lockwait.py samples pg_stat_activity every `--lock-sample-ms`) and,
+at the end, the verify_audit walk rate. `AUDIT_CHAINS=1` reproduces the old single global lock.
 """
 
 from __future__ import annotations
@@ -26,7 +29,10 @@ BENCH_DB = "bench_audit"
 def _parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seconds", type=float, default=10.0)
-    p.add_argument("--writers", type=int, default=4)
+    p.add_argument("--writers", type=int, nargs="+", default=[4], help="writer counts, run in turn")
+    p.add_argument(
+        "--lock-sample-ms", type=float, default=10.0, help="pg_stat_activity sampling interval (0: off)"
+    )
     p.add_argument("--processes", action="store_true", help="writers are forked processes, not threads")
     p.add_argument("--database-url", default="", help="use this (existing, migrated or empty) database")
     p.add_argument("--keep", action="store_true", help="do not drop the scratch database")
@@ -133,6 +139,37 @@ def _run_processes(writers: int, seconds: float) -> list[list[float]]:
     return results
 
 
+def _one_run(args, url: str, writers: int) -> int:
+    from bench.lockwait import LockWaitSampler, describe
+
+    sampler = None
+    if args.lock_sample_ms > 0:
+        dbname = urlparse(url).path.lstrip("/")
+        sampler = LockWaitSampler(url, dbname, interval=args.lock_sample_ms / 1000).start()
+    began = time.perf_counter()
+    run = _run_processes if args.processes else _run_threads
+    try:
+        per_writer = run(writers, args.seconds)
+    finally:
+        if sampler is not None:
+            sampler.stop()
+    elapsed = time.perf_counter() - began
+    all_lat = sorted(x for per in per_writer for x in per)
+    n = len(all_lat)
+    print(f"{writers} writer(s):")
+    print(f"  events appended : {n}")
+    print(f"  throughput      : {n / elapsed:,.0f} events/s")
+    print(
+        f"  latency (ms)    : p50 {_percentile(all_lat, 0.50) * 1e3:.2f}  "
+        f"p99 {_percentile(all_lat, 0.99) * 1e3:.2f}  max {all_lat[-1] * 1e3:.2f}  "
+        f"mean {statistics.fmean(all_lat) * 1e3:.2f}"
+    )
+    print(f"  per writer      : {[len(p) for p in per_writer]}")
+    if sampler is not None:
+        print(f"  locks           : {describe(sampler.summary(transactions=n))}")
+    return n
+
+
 def main() -> None:
     args = _parse()
     scratch = not args.database_url
@@ -155,27 +192,17 @@ def main() -> None:
     try:
         call_command("migrate", verbosity=0, interactive=False)
         start_count = AuditEvent.objects.count()
+        appended = 0
         pg_version = connection.pg_version
-        began = time.perf_counter()
-        run = _run_processes if args.processes else _run_threads
-        per_writer = run(args.writers, args.seconds)
-        elapsed = time.perf_counter() - began
-
-        all_lat = sorted(x for per in per_writer for x in per)
-        n = len(all_lat)
         kind = "processes" if args.processes else "threads"
-        print(
-            f"audit append bench: {args.writers} writer {kind}, ~{args.seconds:g} s, PostgreSQL {pg_version}"
-        )
-        print(f"  events appended : {n}")
-        print(f"  throughput      : {n / elapsed:,.0f} events/s")
-        print(
-            f"  latency (ms)    : p50 {_percentile(all_lat, 0.50) * 1e3:.2f}  "
-            f"p99 {_percentile(all_lat, 0.99) * 1e3:.2f}  max {all_lat[-1] * 1e3:.2f}  "
-            f"mean {statistics.fmean(all_lat) * 1e3:.2f}"
-        )
-        print(f"  per writer      : {[len(p) for p in per_writer]}")
+        from django.conf import settings
 
+        print(
+            f"audit append bench: {args.writers} writer {kind}, ~{args.seconds:g} s each, "
+            f"{settings.AUDIT_CHAINS} chain(s), PostgreSQL {pg_version}"
+        )
+        for writers in args.writers:
+            appended += _one_run(args, url, writers)
         t0 = time.perf_counter()
         result = verify_chain(batch=5000)
         took = time.perf_counter() - t0
@@ -184,7 +211,7 @@ def main() -> None:
             f"  verify_audit    : {status}, {result.checked} events in {took:.2f} s "
             f"({result.checked / max(took, 1e-9):,.0f} events/s)"
         )
-        if AuditEvent.objects.count() != start_count + n:
+        if AuditEvent.objects.count() != start_count + appended:
             raise SystemExit("event count mismatch")
     finally:
         connections.close_all()

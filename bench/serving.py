@@ -6,7 +6,9 @@ read/create workload (docs/PERFORMANCE.md, "Serving").
 
 One database (10 k seeded claims), then for each WORKERSxTHREADS shape: gunicorn -c
 config/gunicorn.conf.py with WEB_CONCURRENCY/GUNICORN_THREADS, wrk create for `--seconds` at
-`--connections`, the machine's CPU busy share during the run (/proc/stat). `--sync` adds the
+`--connections`, the machine's CPU busy share during the run (/proc/stat) and the time each create
+waited on PostgreSQL locks (bench/lockwait.py: pg_stat_activity sampled every `--lock-sample-ms`,
+p50/p99 per create, and what the active backends waited on). `--sync` adds the
 sync-worker comparison (2 x CPUs + 1 workers). `--mixed SHAPE`: 80 % reads (list + retrieve) and
 20 % creates at the same time, split by connections (13 + 3 of 16), reads' p50/p99 reported.
 Prints a table; timings are never asserted.
@@ -20,6 +22,7 @@ import tempfile
 import threading
 
 from bench.common import DB_NAME, log, production_env
+from bench.lockwait import LockWaitSampler, describe
 
 
 def _cpu_times() -> tuple[int, int]:
@@ -42,6 +45,9 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--mixed", default="5x4", help="shape of the mixed 80/20 run ('' to skip)")
     p.add_argument("--sync", action="store_true", help="also create under 2 x CPUs + 1 sync workers")
     p.add_argument("--size", type=int, default=10_000)
+    p.add_argument(
+        "--lock-sample-ms", type=float, default=10.0, help="pg_stat_activity sampling interval (0: off)"
+    )
     return p.parse_args()
 
 
@@ -83,9 +89,20 @@ def main() -> int:
             server = Gunicorn(name=f"api-{shape}", env=env, workers=workers, threads=threads, serving=serving)
             try:
                 runner._warm_up([(False, server)], workload, ns, state)
+                sampler = None
+                if args.lock_sample_ms > 0:
+                    sampler = LockWaitSampler(
+                        runner._pg_dsn(), DB_NAME, interval=args.lock_sample_ms / 1000
+                    ).start()
                 before = _cpu_times()
-                result = runner._run_load(server, workload, "create", ns, floor=False, state=state)
-                result["cpu_busy"] = _busy(before, _cpu_times())
+                try:
+                    result = runner._run_load(server, workload, "create", ns, floor=False, state=state)
+                finally:
+                    busy = _busy(before, _cpu_times())
+                    if sampler is not None:
+                        sampler.stop()
+                result["cpu_busy"] = busy
+                result["locks"] = sampler.summary(transactions=result["requests"]) if sampler else None
             finally:
                 server.stop()
             rows.append((shape, serving, workers * threads, result))
@@ -148,13 +165,21 @@ def main() -> int:
     print(f"SERVING (create, wrk {args.connections} connections × {args.seconds:g} s, {args.size} claims)")
     print(
         f"{'shape':>6} {'serving':<10} {'req threads':>11} {'creates/s':>9} {'p50':>7} {'p99':>7} "
-        f"{'p99/p50':>7} {'cpu':>5} {'err':>4}"
+        f"{'p99/p50':>7} {'cpu':>5} {'lock p50':>8} {'lock p99':>8} {'err':>4}"
     )
     for shape, serving, n, r in rows:
+        locks = r.get("locks") or {}
+        lock_p50 = f"{locks['p50_ms']:>8.1f}" if locks else f"{'-':>8}"
+        lock_p99 = f"{locks['p99_ms']:>8.1f}" if locks else f"{'-':>8}"
         print(
             f"{shape:>6} {serving:<10} {n:>11} {r['rps']:>9.1f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} "
-            f"{r['p99_ms'] / r['p50_ms'] if r['p50_ms'] else 0:>7.2f} {r['cpu_busy']:>5.0%} {r['errors']:>4}"
+            f"{r['p99_ms'] / r['p50_ms'] if r['p50_ms'] else 0:>7.2f} {r['cpu_busy']:>5.0%} "
+            f"{lock_p50} {lock_p99} {r['errors']:>4}"
         )
+    print("(ms; cpu = the machine's busy share during the run; lock = PostgreSQL lock wait per create)")
+    for shape, serving, _n, r in rows:
+        if r.get("locks"):
+            print(f"  {shape} {serving}: {describe(r['locks'])}")
     if mixed:
         shape, creates, reads, out = mixed
         print(f"MIXED ({shape}; {reads} read connections, {creates} create connections, {args.seconds:g} s)")

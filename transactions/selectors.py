@@ -36,6 +36,33 @@ def claim_get_for_user(*, user, transaction_id: str) -> Transaction:
     return claim
 
 
+# What the status endpoint answers (ClaimStatusOutputSerializer).
+STATUS_FIELDS = (
+    "transaction_id",
+    "status",
+    "status_reason",
+    "last_verified_at",
+    "next_verification_at",
+    "verification_attempts",
+)
+
+
+def claim_status_for_user(*, user, transaction_id: str) -> Transaction:
+    """`claim_get_for_user` reading only the status fields: no joined bank look-up and none of the
+    JSON columns (bank answer, metadata) the status answer does not show. Same visibility, same
+    404. Any other field of the returned claim is loaded on access (one query each): use it for
+    the status answer only."""
+    claim = (
+        Transaction.objects.visible_to(user)
+        .filter(transaction_id=transaction_id)
+        .only(*STATUS_FIELDS)
+        .first()
+    )
+    if claim is None:
+        raise NotFound(_("Payment claim not found."))
+    return claim
+
+
 def claim_get_by_id_for_user(*, user, claim_id) -> Transaction:
     """One claim by its UUID; NotFound (404) when absent, deleted, not the user's, or not a UUID."""
     try:

@@ -149,6 +149,21 @@ def test_claim_output_fast_path_equals_the_declared_fields(seeded, zone):
         _compare_fast_and_slow(Transaction.objects.all(), ClaimOutputSerializer, drf)
 
 
+@pytest.mark.parametrize("zone", ["America/Caracas", "UTC"])
+def test_claim_status_fast_path_equals_the_declared_fields(seeded, zone):
+    """ClaimStatusOutputSerializer builds its dict directly too (a bench fix): equal to DRF's
+    field-by-field output, keys in order, for every seeded claim, in Caracas and in UTC."""
+    from rest_framework import serializers as drf
+
+    from transactions.api.serializers import ClaimStatusOutputSerializer
+
+    with timezone.override(zone):
+        for claim in Transaction.objects.all():
+            ser = ClaimStatusOutputSerializer(claim)
+            fast, slow = ser.data, drf.Serializer.to_representation(ser, claim)
+            assert list(fast) == list(slow) and dict(fast) == dict(slow)
+
+
 def _compare_fast_and_slow(claims, ClaimOutputSerializer, drf):
     for claim in claims:
         ser = ClaimOutputSerializer(claim)

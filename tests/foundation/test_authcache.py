@@ -156,3 +156,68 @@ def test_login_still_works_and_the_me_endpoint_sees_fresh_roles(login, reconcile
     assert api.get(reverse("me")).json()["roles"] == [RECONCILER]
     services.user_set_roles(user=reconciler_user, roles=["auditor"], actor=admin_user)
     assert api.get(reverse("me")).json()["roles"] == ["auditor"]
+
+
+@pytest.fixture
+def persistent_connection(monkeypatch):
+    """The production connection settings (CONN_MAX_AGE 60 + health checks) on a fresh connection."""
+    connection.close()
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
+    monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", True)
+    connection.ensure_connection()
+    yield connection
+    connection.close()
+
+
+def _new_request() -> None:
+    """What the WSGI handler does when a request starts (the test client skips it): a persistent
+    connection is kept, and its health check is due again."""
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
+def _spy_health_checks(monkeypatch) -> list[int]:
+    """Count Django's connection health checks (`SELECT 1` through is_usable)."""
+    calls: list[int] = []
+    real = connection.is_usable
+
+    def is_usable():
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(connection, "is_usable", is_usable)
+    return calls
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_generation_read_is_the_requests_health_check(
+    roles, auth_client, reconciler_user, persistent_connection, monkeypatch
+):
+    api = auth_client(reconciler_user)
+    assert _get(api)[0].status_code == 200  # warm
+    checks = _spy_health_checks(monkeypatch)
+    _new_request()
+    response, queries = _get(api)
+    assert response.status_code == 200
+    assert checks == []  # no separate SELECT 1: the generation read stood in for it
+    assert queries[0]["sql"] == 'SELECT value FROM "accounts_authgeneration" WHERE id = 1'
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_persistent_connection_is_replaced_without_failing_the_request(
+    roles, auth_client, reconciler_user, persistent_connection
+):
+    import psycopg
+
+    api = auth_client(reconciler_user)
+    assert _get(api)[0].status_code == 200
+    dead_pid = connection.connection.info.backend_pid
+    params = connection.get_connection_params()
+    dsn = {k: v for k, v in params.items() if k in {"host", "port", "user", "password", "dbname"}}
+    with psycopg.connect(**dsn, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [dead_pid])
+    _new_request()
+    response = api.get(LIST_URL)
+    assert response.status_code == 200
+    assert connection.connection.info.backend_pid != dead_pid

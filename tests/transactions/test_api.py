@@ -246,6 +246,34 @@ def test_status_endpoint_reads_the_stored_status(client_api, make_claim):
     assert BankLookup.objects.count() == 0  # reads never call the bank (tests/transactions/test_worker.py)
 
 
+def test_status_reads_only_the_status_columns(client_api, make_claim, make_user):
+    """The status answer needs six columns: one claim query, without the joined bank look-up and
+    the JSON columns (docs/PERFORMANCE.md), same answer and same 404s as the full read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    claim = make_claim()
+    Transaction.objects.filter(pk=claim.pk).update(
+        status=Status.TO_REVIEW, status_reason="Two rows match.", verification_attempts=2,
+        last_verified_at=timezone.now(), banesco_payload={"big": "x" * 1000},
+    )  # fmt: skip
+    with CaptureQueriesContext(connection) as ctx:
+        r = client_api.get(detail(claim.transaction_id, "status/"))
+    assert r.status_code == 200
+    claim_sql = [q["sql"] for q in ctx.captured_queries if '"transactions_transaction"' in q["sql"]]
+    assert len(claim_sql) == 1
+    assert "JOIN" not in claim_sql[0] and "banesco_payload" not in claim_sql[0]
+    full = client_api.get(detail(claim.transaction_id)).json()
+    assert r.json() == {k: full[k] for k in r.json()}
+    assert r.json()["status"] == "TO_REVIEW" and r.json()["verification_attempts"] == 2
+    # Not the user's, deleted, absent: 404 as before.
+    other = make_claim(owner=make_user())
+    assert client_api.get(detail(other.transaction_id, "status/")).status_code == 404
+    Transaction.objects.filter(pk=claim.pk).update(deleted_at=timezone.now())
+    assert client_api.get(detail(claim.transaction_id, "status/")).status_code == 404
+    assert client_api.get(detail("no-such-claim", "status/")).status_code == 404
+
+
 def test_cancel_by_owner_then_again_409(client_api, make_claim):
     claim = make_claim()
     r = client_api.post(detail(claim.transaction_id, "cancel/"), {"reason": "Duplicated"}, format="json")

@@ -200,7 +200,11 @@ class TransactionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         pagination_class=None,
     )
     def claim_status(self, request, *args, **kwargs):
-        return Response(ClaimStatusOutputSerializer(self.get_object()).data)
+        claim = selectors.claim_status_for_user(
+            user=request.user, transaction_id=self.kwargs[self.lookup_field]
+        )
+        self.check_object_permissions(request, claim)
+        return Response(ClaimStatusOutputSerializer(claim).data)
 
     # --- verify -----------------------------------------------------------------------------
     @extend_schema(
