@@ -6,7 +6,9 @@ Creates (or reuses with --keep) a dedicated PostgreSQL database `bench_am_admin`
 migrates it and seeds the claims in one `INSERT … SELECT generate_series(…)` (seconds, not
 minutes), then VACUUM ANALYZE (the steady state autovacuum leaves). Each page is requested through
 Django's test client as a logged-in reconciler (whole request path: middleware, session, admin,
-templates); prints the median and max server time in ms and the number of SQL queries per page.
+templates); prints the median and max server time in ms and the number of SQL queries per page
+(the query count does not depend on the machine's load; the times do: the load average is printed).
+TO_REVIEW rows carry a cause (status_reason_code) and `review_since`, as the services write them.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ INSERT INTO transactions_transaction (
     id, transaction_id, status, bank, transaction_type, reference, amount, payment_date,
     payer_bank_code, customer_full_name, customer_phone, customer_national_id, concept,
     banesco_payload, status_reason, metadata, verification_attempts, last_verified_at,
-    next_verification_at, created_by_id, created_at, updated_at, deleted_at
+    next_verification_at, created_by_id, created_at, updated_at, deleted_at,
+    status_reason_code, review_since
 )
 SELECT
     gen_random_uuid(),
@@ -59,7 +62,12 @@ SELECT
     (%(owners)s::uuid[])[1 + g %% %(n_owners)s],
     ts,
     ts,
-    NULL
+    NULL,
+    CASE WHEN g %% 100 BETWEEN 80 AND 84 THEN
+        (ARRAY['AMOUNT_MISMATCH','NOT_FOUND_WINDOW','SEVERAL_ROWS','DEBIT','DUPLICATE_REFERENCE',
+               'CURRENCY_MISMATCH','REFERENCE_MISMATCH'])[1 + (g / 100) %% 7]
+         WHEN g %% 100 < 70 THEN 'VERIFIED' ELSE '' END,
+    CASE WHEN g %% 100 BETWEEN 80 AND 84 THEN ts + interval '1 minute' END
 FROM generate_series(%(start)s::bigint, %(stop)s::bigint) AS g,
      LATERAL (SELECT now() - ((g * 7907) %% (90 * 86400)) * interval '1 second' AS ts) AS t
 """
@@ -187,7 +195,7 @@ def main() -> None:
     changelist = reverse("admin:transactions_transaction_changelist")
     queued = (
         Transaction.objects.filter(status="TO_REVIEW")
-        .order_by("created_at")
+        .order_by("review_since", "created_at")
         .only("pk", "customer_phone")
         .first()
     )
@@ -201,6 +209,8 @@ def main() -> None:
     pages = [
         ("TO_REVIEW queue (oldest first)", f"{changelist}?status__exact=TO_REVIEW"),
         ("TO_REVIEW queue, page 100", f"{changelist}?status__exact=TO_REVIEW&p=100"),
+        ("TO_REVIEW queue, cause: amount", f"{changelist}?status__exact=TO_REVIEW&cause=AMOUNT_MISMATCH"),
+        ("TO_REVIEW queue, cause: currency", f"{changelist}?status__exact=TO_REVIEW&cause=CURRENCY_MISMATCH"),
         ("changelist, unfiltered", changelist),
         ("changelist, status+payer bank", f"{changelist}?status__exact=COMPLETED&payer_bank=0105"),
         ("changelist, created this month", f"{changelist}?created_at__year=2026&created_at__month=11"),
@@ -220,6 +230,7 @@ def main() -> None:
     for label, url in pages:
         median, worst, queries, _ = measure(client, url, args.repeat)
         print(f"{label:<36} {median:>10.1f} {worst:>10.1f} {queries:>8}")
+    print(f"\nload average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -107,6 +107,9 @@ class Transaction(models.Model):
         _("reason code"), max_length=32, choices=ReasonCode.choices, blank=True, default="", db_default=""
     )
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    # When the claim last entered TO_REVIEW (set by transactions.services in the status change's
+    # transaction, beside its audit event; None outside the queue): the queue's age, indexed.
+    review_since = models.DateTimeField(_("in review since"), null=True, blank=True, editable=False)
 
     verification_attempts = models.PositiveIntegerField(_("verification attempts"), default=0)
     last_verified_at = models.DateTimeField(_("last verified at"), null=True, blank=True)
@@ -178,6 +181,17 @@ class Transaction(models.Model):
             models.Index(
                 fields=["created_at"],
                 name="tx_to_review_queue_idx",
+                condition=Q(status="TO_REVIEW", deleted_at__isnull=True),
+            ),
+            # The queue by time in review (oldest first), whole and per cause.
+            models.Index(
+                fields=["review_since", "created_at", "id"],
+                name="tx_review_since_idx",
+                condition=Q(status="TO_REVIEW", deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["status_reason_code", "review_since", "created_at", "id"],
+                name="tx_review_cause_idx",
                 condition=Q(status="TO_REVIEW", deleted_at__isnull=True),
             ),
             # What the verification sweep picks up.

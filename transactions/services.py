@@ -46,7 +46,8 @@ WITHDRAWABLE_STATUSES = frozenset({Status.IN_PROGRESS, Status.UNKNOWN})
 
 # Kept out of audit before/after: the bank's raw answer lives on its BankLookup (the event's
 # metadata names the look-up).
-NOT_AUDITED = frozenset({"banesco_payload", "decided_lookup"})
+# `review_since` is the time of the event itself (its occurred_at), not a change of its own.
+NOT_AUDITED = frozenset({"banesco_payload", "decided_lookup", "review_since"})
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -143,6 +144,8 @@ def _apply_transition(
         changes.setdefault("next_verification_at", claim.next_verification_at or timezone.now())
     elif "next_verification_at" not in (extra_fields or {}):
         changes["next_verification_at"] = None
+    # The queue's age: since the event that moved the claim into TO_REVIEW (this one).
+    changes["review_since"] = timezone.now() if to_status == Status.TO_REVIEW else None
     changes.update(extra_fields or {})
     changed = [f for f, v in changes.items() if getattr(claim, f) != v]
     before = _snapshot(claim, [f for f in changed if f not in NOT_AUDITED])

@@ -28,13 +28,17 @@ from transactions.admin.changelist import (
 )
 from transactions.admin.display import audit_events_html, explain_bank_answer, format_ves, status_badge_html
 from transactions.admin.workbench import WorkbenchAdminMixin
+from transactions.admin.queue import ReviewQueueMixin
 from transactions.admin_forms import DECISIONS
 from transactions.banks import bank_name
-from transactions.models import Status, Transaction
+from transactions.models import Transaction
 
 
 @admin.register(Transaction)
-class TransactionAdmin(WorkbenchAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class TransactionAdmin(WorkbenchAdminMixin, ReviewQueueMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    # ReviewQueueMixin (admin/queue.py): the queue's cause and age columns, the cause filter and
+    # the oldest-in-review-first order. WorkbenchAdminMixin (admin/workbench.py): the claim page's
+    # workbench and the assignee column.
     list_display = (
         "transaction_id",
         "status_badge",
@@ -171,12 +175,6 @@ class TransactionAdmin(WorkbenchAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
     # --- queryset, ordering, search ---------------------------------------------------------------
     def get_queryset(self, request):
         return super().get_queryset(request).filter(deleted_at__isnull=True)
-
-    def get_ordering(self, request):
-        # The review queue: oldest first (served by the partial index tx_to_review_queue_idx).
-        if request.GET.get("status__exact") == Status.TO_REVIEW and "o" not in request.GET:
-            return ("created_at",)
-        return super().get_ordering(request)
 
     def get_search_results(self, request, queryset, search_term):
         """Index-friendly search: exact ids, reference prefix, name via the trigram index."""
