@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts import login_limits
+from transactions import admin_report as report_views
 from transactions import dashboard
+from transactions.reports import charts, series
 
 
 class AreaMedicaAdminSite(admin.AdminSite):
@@ -58,7 +60,21 @@ class AreaMedicaAdminSite(admin.AdminSite):
         if request.user.has_perm("transactions.view_transaction"):
             extra_context["dashboard"] = dashboard.dashboard_data()
             extra_context["review_queue_url"] = review_queue_url()
+        if request.user.has_perm(report_views.PERMISSION):
+            # The last 30 days of the daily report as inline SVG (past days cached: they never change).
+            extra_context["charts"] = charts.dashboard_charts(series.last_days(30))
+            extra_context["daily_report_url"] = reverse("admin:daily_report")
         return super().index(request, extra_context)
+
+    def get_urls(self):
+        custom = [
+            path(
+                "reports/daily/",
+                self.admin_view(lambda request: report_views.daily_report_view(self, request)),
+                name="daily_report",
+            )
+        ]
+        return custom + super().get_urls()
 
     def get_app_list(self, request, app_label=None):
         """Adds "Review queue (TO_REVIEW)" as the first entry of the Transactions app."""

@@ -71,3 +71,80 @@ def test_the_cause_filter_narrows_the_queue_and_shows_age(
     assert "Movimiento de débito" in rows[0].text
     assert "cause=DEBIT" in driver.current_url
     assert driver.find_element(By.CSS_SELECTOR, "#result_list tbody tr .review-age").text  # e.g. "1 minuto"
+
+
+def _seed_two_weeks(make_user, bank_verify):
+    """Fourteen past days of claims through the real services, at chosen times (tests/clock.py):
+    some verified at once, some reviewed and approved or rejected hours later, some left in review,
+    some withdrawn. Returns the expected (day, created, completed at the end of the day)."""
+    from config.clock import CARACAS, caracas_today
+    from tests.clock import FakeClock
+    from tests.transactions.conftest import flat_data
+    from transactions import services
+
+    client = make_user("client")
+    reconciler = make_user("reconciler", is_staff=True, email="rita@example.test")
+    clock = FakeClock()
+    expected = []
+    today = caracas_today()
+    try:
+        for back in range(14, 0, -1):
+            day = today - dt.timedelta(days=back)
+            completed = 0
+            n = 2 + (back * 3) % 5
+            for j in range(n):
+                clock.set(dt.datetime.combine(day, dt.time(8 + j), tzinfo=CARACAS))
+                claim, _ = services.create_claim(data=flat_data(amount=f"{100 + 10 * j}.00"), actor=client)
+                kind = (back + j) % 4
+                if kind == 3:
+                    clock.advance(minutes=15)
+                    services.claim_cancel(claim=claim, actor=client)
+                    continue
+                clock.advance(minutes=5)
+                paid = str(claim.amount) if kind == 0 else "1.00"
+                bank_verify(claim, seed_demo=False, payments=[_payment(claim, amount=paid)])
+                if kind == 0:
+                    completed += 1
+                elif kind == 1:
+                    clock.advance(hours=1 + back % 3)
+                    services.claim_approve(claim=claim, actor=reconciler, reason="Checked the statement")
+                    completed += 1
+            expected.append((day, n, completed))
+    finally:
+        clock.stop()
+    return expected
+
+
+def test_the_dashboard_draws_the_last_30_days_as_inline_svg(driver, live_server, make_user, bank_verify):
+    from django.core.cache import cache
+    from selenium.webdriver.common.by import By
+
+    expected = _seed_two_weeks(make_user, bank_verify)
+    cache.clear()  # the charts' figures of past days are cached
+    reconciler = make_user("reconciler", is_staff=True)
+    _login_in_spanish(driver, live_server, reconciler.email)
+    driver.get(live_server.url + reverse("admin:index"))
+
+    charts = driver.find_element(By.ID, "dashboard-charts")
+    text = charts.text.lower()  # the card titles are upper-cased by CSS
+    assert "reclamos por día y estado" in text and "cola de revisión" in text
+    assert driver.find_elements(By.CSS_SELECTOR, "script[src*='chart'], link[href*='cdn']") == []
+    for chart_id in ("chart-claims", "chart-queue", "chart-time"):
+        svg = driver.find_element(By.ID, chart_id)
+        assert svg.tag_name == "svg" and svg.size["width"] > 300 and svg.size["height"] > 80
+    for day, created, completed in expected:
+        bars = driver.find_elements(By.CSS_SELECTOR, f"#chart-claims rect.bar[data-day='{day.isoformat()}']")
+        assert sum(int(b.get_attribute("data-count")) for b in bars) == created
+        done = [b for b in bars if b.get_attribute("data-status") == "COMPLETED"]
+        assert sum(int(b.get_attribute("data-count")) for b in done) == completed
+        assert all(b.size["height"] > 0 for b in bars)
+    queue = driver.find_elements(By.CSS_SELECTOR, "#chart-queue rect.bar")
+    assert len(queue) == 30 and max(int(b.get_attribute("data-count")) for b in queue) > 0
+    assert driver.find_elements(By.CSS_SELECTOR, "#chart-time circle.point[data-series='median']")
+
+    driver.execute_script("document.getElementById('dashboard-charts').scrollIntoView()")
+    browser._shot(driver, "dashboard-charts.png")
+
+    driver.find_element(By.ID, "daily-report-link").click()
+    assert driver.find_element(By.ID, "daily-report")
+    assert "Informe diario" in driver.title
