@@ -5,7 +5,12 @@ statuses 82 % COMPLETED, 6 % CANCELED, 5 % TO_REVIEW, 4 % IN_PROGRESS, 3 % UNKNO
 the last 365 days, skewed towards recent days; 60 % pago móvil (payer bank among the Sudeban
 codes) and 40 % Banesco transfers; Venezuelan mobile phones and national ids; amounts 10–50 000
 VES; a bank answer stored on the verified ones. Every claim gets its `transaction.created` audit
-event, every non-IN_PROGRESS claim also a `transaction.status_changed` one.
+event, every non-IN_PROGRESS claim also a `transaction.status_changed` one (with `from_status` /
+`to_status` in its metadata, as transactions.services writes them: the daily report reads them).
+One COMPLETED/CANCELED claim in ten went through review: IN_PROGRESS -> TO_REVIEW (bank) and,
+1-7 hours later, TO_REVIEW -> its status by the bench reconciler (a third event). CANCELED claims
+that were not reviewed were withdrawn by their client. TO_REVIEW claims carry their cause
+(`status_reason_code`) and `review_since`.
 
 The seeded audit events go to the legacy chain 0 (docs/AUDIT_CHAINS.md) and are NOT a valid
 hash chain (their hashes are md5-based placeholders), so
@@ -61,7 +66,8 @@ INSERT INTO transactions_transaction (
     id, transaction_id, status, bank, transaction_type, reference, amount, payment_date,
     payer_bank_code, customer_full_name, customer_phone, customer_national_id, concept,
     banesco_payload, status_reason, metadata, verification_attempts, last_verified_at,
-    next_verification_at, created_by_id, created_at, updated_at, deleted_at)
+    next_verification_at, created_by_id, created_at, updated_at, deleted_at, status_reason_code,
+    review_since)
 SELECT gen_random_uuid(), 'seed-' || lpad(i::text, 9, '0'), status, bank, 'TRANSACTION',
     (100000000000 + i)::text, amount, (created AT TIME ZONE 'America/Caracas')::date - lag_days,
     CASE WHEN bank = 'BANESCO' THEN '0134' ELSE bank_codes[1 + (i * 7) %% cardinality(bank_codes)] END,
@@ -86,14 +92,17 @@ SELECT gen_random_uuid(), 'seed-' || lpad(i::text, 9, '0'), status, bank, 'TRANS
     CASE WHEN status = 'IN_PROGRESS' THEN 0 ELSE 1 + i %% 3 END,
     CASE WHEN status = 'IN_PROGRESS' THEN NULL ELSE created + interval '3 seconds' END,
     CASE WHEN status IN ('IN_PROGRESS', 'UNKNOWN') THEN now() + interval '1 day' END,
-    owners[1 + i %% cardinality(owners)], created, created + interval '3 seconds', NULL
+    owners[1 + i %% cardinality(owners)], created, created + interval '3 seconds', NULL,
+    CASE status WHEN 'COMPLETED' THEN 'VERIFIED' WHEN 'TO_REVIEW' THEN 'AMOUNT_MISMATCH'
+        WHEN 'UNKNOWN' THEN 'BANK_UNREACHABLE' ELSE '' END,
+    CASE WHEN status = 'TO_REVIEW' THEN created + interval '3 seconds' END
 FROM (
     SELECT i, """
     + STATUS_CASE
     + """ AS status,
         CASE WHEN r_bank < 0.6 THEN 'MOBILE_TRANSFER' ELSE 'BANESCO' END AS bank,
         round((10 + 50000 * r_amount * r_amount)::numeric, 2) AS amount,
-        now() - (365 * power(r_age, 1.6)) * interval '1 day' AS created,
+        CREATED_EXPR AS created,
         (r_bank * 100)::int %% 3 AS lag_days
     FROM (SELECT i, random() AS r_status, random() AS r_bank, random() AS r_amount, random() AS r_age
           FROM generate_series(%(start)s::bigint, %(stop)s::bigint - 1) AS i) AS r
@@ -103,28 +112,49 @@ FROM (
 """
 )
 
+# When the claims were made: over the last year, skewed towards recent days; or one Caracas day.
+OVER_A_YEAR = "now() - (365 * power(r_age, 1.6)) * interval '1 day'"
+ONE_DAY = "%(day_start)s::timestamptz + r_age * interval '1 day'"
+
+
+def claims_sql(created_expr: str = OVER_A_YEAR) -> str:
+    return CLAIMS_SQL.replace("CREATED_EXPR", created_expr)
+
+
 EVENTS_SQL = """
 INSERT INTO audit_auditevent (
     sequence, occurred_at, actor_id, actor_type, actor_label, action, target_type_id, target_id,
     before, after, reason, request_id, ip, metadata, prev_hash, hash)
 SELECT %(base)s + row_number() OVER (ORDER BY t.transaction_id, k.kind),
-    t.created_at + (k.kind - 1) * interval '3 seconds',
-    CASE WHEN k.kind = 1 THEN t.created_by_id END,
-    CASE WHEN k.kind = 1 THEN 'USER' ELSE 'BANK' END,
-    CASE WHEN k.kind = 1 THEN %(label)s ELSE '' END,
+    CASE k.kind WHEN 1 THEN t.created_at WHEN 2 THEN t.created_at + interval '3 seconds'
+        ELSE t.created_at + (1 + right(t.reference, 2)::int %% 7) * interval '1 hour' END,
+    CASE WHEN k.kind = 1 OR (k.kind = 2 AND t.status = 'CANCELED' AND NOT r.reviewed) THEN t.created_by_id
+         WHEN k.kind = 3 THEN %(reconciler)s::uuid END,
+    CASE WHEN k.kind = 2 AND NOT (t.status = 'CANCELED' AND NOT r.reviewed) THEN 'BANK' ELSE 'USER' END,
+    CASE WHEN k.kind = 3 THEN %(reconciler_label)s
+         WHEN k.kind = 1 OR (t.status = 'CANCELED' AND NOT r.reviewed) THEN %(label)s ELSE '' END,
     CASE WHEN k.kind = 1 THEN 'transaction.created' ELSE 'transaction.status_changed' END,
     %(ct)s, t.id::text,
-    CASE WHEN k.kind = 2 THEN jsonb_build_object('status', 'IN_PROGRESS') END,
+    CASE k.kind WHEN 2 THEN jsonb_build_object('status', 'IN_PROGRESS')
+        WHEN 3 THEN jsonb_build_object('status', 'TO_REVIEW') END,
     CASE WHEN k.kind = 1 THEN jsonb_build_object('status', 'IN_PROGRESS', 'transaction_id', t.transaction_id,
         'reference', t.reference, 'amount', t.amount::text, 'bank', t.bank)
-        ELSE jsonb_build_object('status', t.status) END,
-    CASE WHEN k.kind = 2 THEN t.status_reason ELSE '' END,
-    md5(t.transaction_id), '10.0.0.1'::inet, '{}'::jsonb,
+        ELSE jsonb_build_object('status', r.step_to) END,
+    CASE WHEN k.kind = 1 THEN '' WHEN k.kind = 3 THEN 'Checked against the statement'
+        WHEN r.reviewed THEN 'Amount differs from the bank movement.' ELSE t.status_reason END,
+    md5(t.transaction_id), '10.0.0.1'::inet,
+    CASE WHEN k.kind = 1 THEN '{}'::jsonb
+        ELSE jsonb_build_object('from_status', r.step_from, 'to_status', r.step_to) END,
     md5(t.id::text || k.kind) || md5(t.transaction_id || k.kind),
     md5(t.transaction_id || k.kind) || md5(t.id::text || k.kind)
-FROM transactions_transaction t CROSS JOIN (VALUES (1), (2)) AS k(kind)
+FROM transactions_transaction t CROSS JOIN (VALUES (1), (2), (3)) AS k(kind),
+LATERAL (SELECT t.status IN ('COMPLETED', 'CANCELED') AND right(t.reference, 1) = '0' AS reviewed) AS rv,
+LATERAL (SELECT rv.reviewed,
+    CASE WHEN k.kind = 3 THEN 'TO_REVIEW' ELSE 'IN_PROGRESS' END AS step_from,
+    CASE WHEN k.kind = 2 AND rv.reviewed THEN 'TO_REVIEW' ELSE t.status END AS step_to) AS r
 WHERE t.transaction_id >= %(lo)s AND t.transaction_id < %(hi)s
   AND t.transaction_id LIKE 'seed-%%' AND (k.kind = 1 OR t.status <> 'IN_PROGRESS')
+  AND (k.kind < 3 OR r.reviewed)
 """
 
 
@@ -186,8 +216,20 @@ def _drop_secondary_indexes(conn) -> list[tuple[str, str]]:
     return indexes
 
 
-def seed_claims(*, dsn: str, start: int, stop: int, owner_ids: list[str], batch: int = 250_000) -> dict:
+def seed_claims(
+    *,
+    dsn: str,
+    start: int,
+    stop: int,
+    owner_ids: list[str],
+    batch: int = 250_000,
+    day_start=None,
+    reconciler_id: str | None = None,
+) -> dict:
     """Insert claims seed-<start>..seed-<stop-1> and their audit events. Returns counts and seconds.
+
+    `day_start` (a tz-aware datetime): the claims are made over the 24 hours from it instead of
+    over the last year. `reconciler_id`: the user recorded as deciding the reviewed claims.
 
     For large loads (>= 50 k rows) the secondary indexes are dropped first and rebuilt from their
     exact definitions afterwards (a bulk build is several times faster than row-by-row upkeep);
@@ -213,8 +255,9 @@ def seed_claims(*, dsn: str, start: int, stop: int, owner_ids: list[str], batch:
             hi = min(stop, lo + batch)
             with conn.transaction():
                 cur = conn.execute(
-                    CLAIMS_SQL,
+                    claims_sql(OVER_A_YEAR if day_start is None else ONE_DAY),
                     {
+                        "day_start": day_start,
                         "start": lo,
                         "stop": hi,
                         "owners": owner_ids,
@@ -232,6 +275,8 @@ def seed_claims(*, dsn: str, start: int, stop: int, owner_ids: list[str], batch:
                     {
                         "base": base,
                         "label": "bench-client@example.test",
+                        "reconciler": reconciler_id,
+                        "reconciler_label": "bench-reconciler@example.test",
                         "ct": ct,
                         "lo": f"seed-{lo:09d}",
                         "hi": f"seed-{hi:09d}",
