@@ -16,7 +16,7 @@ from tests.clock import FakeClock
 from tests.transactions.conftest import flat_data
 from transactions import deletion, services
 from transactions.reports import charts, series
-from transactions.reports.daily import daily_report, percentile, queue_sizes
+from transactions.reports.daily import daily_report, day_bounds, decision_seconds, percentile, queue_sizes
 
 DAY = dt.date(2026, 11, 20)
 
@@ -135,6 +135,8 @@ def test_the_days_figures_match_the_hand_count(story, client_user):
     # p90 by linear interpolation: rank (5 - 1) * 0.9 = 3.6 -> 2h10 + 0.6 * (19h - 2h10)
     assert report.p90_seconds == pytest.approx(_hours(2, 10) + 0.6 * (_hours(19) - _hours(2, 10)))
     assert report.p90_seconds == pytest.approx(percentile(durations, 0.9))
+    # The portable path (databases without percentile_cont) counts the same durations.
+    assert sorted(decision_seconds(*day_bounds(DAY))) == durations
     people = [(p.label, p.approved, p.rejected) for p in report.people]
     assert people == [
         ("rita@example.test", 1, 1),
