@@ -268,8 +268,22 @@ def manager_exception_handler(exc, context):
         return response
     if response.status_code == status.HTTP_400_BAD_REQUEST and error.get("code") == "validation_error":
         response.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+        # Its create form shows only `error.message` (a toast), never `details`: name the reasons
+        # there too, or the cashier cannot tell which field to correct.
+        error["message"] = _message_with_field_errors(error.get("message", ""), error.get("details"))
     response.data = {"message": error.get("message", ""), **response.data}
     return response
+
+
+def _message_with_field_errors(message: str, details) -> str:
+    fields = details.get("fields") if isinstance(details, dict) else None
+    if not isinstance(fields, dict) or not fields:
+        return message
+    reasons = []
+    for field, errors in fields.items():
+        first = errors[0] if isinstance(errors, list) and errors else errors
+        reasons.append(f"{field}: {first}")
+    return f"{message.rstrip('.')}. {' · '.join(reasons)}"
 
 
 class ManagerProfileErrorsMixin:

@@ -30,7 +30,12 @@ BANKS: dict[str, str] = {
     "0177": "BANFANB",
     "0178": "N58 Banco Digital",
     "0191": "BNC Nacional de Crédito",
+    "0601": "Instituto Municipal de Crédito Popular",
 }
+
+# In the BCV's list of codes (and in the manager UI's bank picker) but never a payer's bank: the
+# central bank holds no customer accounts. Refused with its own message, not as "unknown".
+CENTRAL_BANK_CODE = "0001"
 
 BANESCO_CODE = "0134"
 

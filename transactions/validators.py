@@ -20,7 +20,7 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 
 from config.clock import caracas_today
-from transactions.banks import BANKS
+from transactions.banks import BANKS, CENTRAL_BANK_CODE
 from transactions.models import Bank, TransactionType
 
 TRANSACTION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
@@ -54,6 +54,10 @@ MESSAGES = {
     "reference": _("The bank reference must have 6 to 20 digits and nothing else."),
     "bank_code_format": _("The bank code must have exactly 4 digits."),
     "bank_code_unknown": _("Unknown Venezuelan bank code: %(code)s."),
+    "bank_code_central": _(
+        "%(code)s is the Banco Central de Venezuela, which holds no customer accounts: "
+        "choose the payer's bank."
+    ),
     "amount_invalid": _("Enter a valid amount, such as 150.25."),
     "amount_positive": _("The amount must be greater than zero."),
     "amount_decimals": _("The amount may have at most 2 decimal places."),
@@ -129,6 +133,8 @@ def validate_bank_code(value: Any) -> str:
     value = _text(value).strip()
     if not BANK_CODE_RE.match(value):
         raise _error("bank_code_format")
+    if value == CENTRAL_BANK_CODE:
+        raise _error("bank_code_central", code=value)
     if value not in BANKS:
         raise _error("bank_code_unknown", code=value)
     return value

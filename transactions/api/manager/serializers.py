@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -87,7 +88,7 @@ class PartialReferenceInputSerializer(_CreateInputSerializer):
         # customer); the claim has one phone, so a different second one is refused, never dropped.
         other = attrs.get("customer_phone")
         if other not in (None, "") and other != attrs["phone_number"]:
-            raise serializers.ValidationError({"customer_phone": ["Must equal phone_number."]})
+            raise serializers.ValidationError({"customer_phone": [_("Must equal phone_number.")]})
         return attrs
 
 
