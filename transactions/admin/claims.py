@@ -27,8 +27,8 @@ from transactions.admin.changelist import (
     cheap_date_hierarchy,
 )
 from transactions.admin.display import audit_events_html, explain_bank_answer, format_ves, status_badge_html
-from transactions.admin.workbench import WorkbenchAdminMixin
 from transactions.admin.queue import ReviewQueueMixin
+from transactions.admin.workbench import WorkbenchAdminMixin
 from transactions.admin_forms import DECISIONS
 from transactions.banks import bank_name
 from transactions.models import Transaction
