@@ -383,8 +383,7 @@ def record_bulk_decision(
 
 
 def record_claims_export(*, actor, scope: str, query: str = "", request=None) -> None:
-    """Who exported which claims as CSV (`scope`: selected / filtered; `query`: the changelist's
-    filters, cut to 500 characters), written before the first row leaves."""
+    """Who exported which claims as CSV (scope selected/filtered; query cut to 500 characters)."""
     if not actor.has_perm("transactions.view_all_transactions"):
         raise PermissionDenied(_("You may not export payment claims."))
     with transaction.atomic():

@@ -59,6 +59,11 @@ def test_the_cause_filter_narrows_the_queue_and_shows_age(
     driver.get(
         live_server.url + reverse("admin:transactions_transaction_changelist") + "?status__exact=TO_REVIEW"
     )
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 15).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")) >= 2
+    )
     rows = driver.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
     # Oldest in review first: `amount` was verified (entered review) before `debit`.
     assert [amount.transaction_id in rows[0].text, debit.transaction_id in rows[1].text] == [True, True]
