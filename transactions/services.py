@@ -8,6 +8,7 @@ audit event with the before/after of the changed fields.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -144,6 +145,9 @@ def _apply_transition(
         changes.setdefault("next_verification_at", claim.next_verification_at or timezone.now())
     elif "next_verification_at" not in (extra_fields or {}):
         changes["next_verification_at"] = None
+    if from_status == Status.TO_REVIEW and claim.assigned_to_id:
+        # Out of the queue: the reconciler's hold ends with the decision (audited in this event).
+        changes.update(assigned_to=None, assigned_until=None)
     # The queue's age: since the event that moved the claim into TO_REVIEW (this one).
     changes["review_since"] = timezone.now() if to_status == Status.TO_REVIEW else None
     changes.update(extra_fields or {})
@@ -313,13 +317,21 @@ def claim_cancel(*, claim, actor, reason: str = "") -> Transaction:
         )
 
 
-def claim_approve(
-    *, claim, actor, reason: str, expected_status: str = Status.TO_REVIEW, confirm_takeover: bool = False
+def claim_decide(
+    *,
+    claim,
+    to_status: str,
+    actor,
+    reason: str,
+    expected_status: str | None = Status.TO_REVIEW,
+    confirm_takeover: bool = False,
 ) -> Transaction:
-    """A reconciler approves a claim under review (reason required)."""
+    """A person's decision (reason required, checked with the permission in the machine):
+    `claim_approve` (TO_REVIEW → COMPLETED), `claim_reject` (TO_REVIEW → CANCELED) and
+    `claim_reopen` (COMPLETED/CANCELED → TO_REVIEW, any expected status)."""
     return transition(
         claim=claim,
-        to_status=Status.COMPLETED,
+        to_status=to_status,
         actor=actor,
         reason=reason,
         expected_status=expected_status,
@@ -327,36 +339,9 @@ def claim_approve(
     )
 
 
-def claim_reject(
-    *, claim, actor, reason: str, expected_status: str = Status.TO_REVIEW, confirm_takeover: bool = False
-) -> Transaction:
-    """A reconciler rejects a claim under review (reason required)."""
-    return transition(
-        claim=claim,
-        to_status=Status.CANCELED,
-        actor=actor,
-        reason=reason,
-        expected_status=expected_status,
-        confirm_takeover=confirm_takeover,
-    )
-
-
-def claim_reopen(
-    *, claim, actor, reason: str, expected_status: str | None = None, confirm_takeover: bool = False
-) -> Transaction:
-    """Reopen a COMPLETED or CANCELED claim into TO_REVIEW (permissioned, reason required)."""
-    if not (reason or "").strip():
-        raise ValidationFailed(
-            _("A reason is required to reopen a claim."), details={"reason": [_("Required.")]}
-        )
-    return transition(
-        claim=claim,
-        to_status=Status.TO_REVIEW,
-        actor=actor,
-        reason=reason,
-        expected_status=expected_status,
-        confirm_takeover=confirm_takeover,
-    )
+claim_approve = partial(claim_decide, to_status=Status.COMPLETED)
+claim_reject = partial(claim_decide, to_status=Status.CANCELED)
+claim_reopen = partial(claim_decide, to_status=Status.TO_REVIEW, expected_status=None)
 
 
 # --- admin work audited as a whole (bulk decisions, exports): one event, no status change ----------

@@ -318,6 +318,18 @@ def test_someone_elses_claim_needs_confirmation_to_decide_or_take_until_it_expir
     assert done.status == Status.CANCELED
 
 
+@pytest.mark.parametrize("decide", ["claim_approve", "claim_reject"])
+def test_a_decision_ends_the_hold_in_its_own_audit_event(claim_to_review, reconciler_user, decide):
+    claim = claim_to_review()
+    assignment.claim_take(claim=claim, actor=reconciler_user)
+    getattr(services, decide)(claim=claim.pk, actor=reconciler_user, reason="checked with the bank")
+    claim.refresh_from_db()
+    assert claim.assigned_to is None and claim.assigned_until is None
+    event = AuditEvent.objects.for_target(claim).get(action="transaction.status_changed")
+    assert event.before["assigned_to"] == str(reconciler_user.pk) and event.after["assigned_to"] is None
+    assert not AuditEvent.objects.for_target(claim).filter(action=TRANSACTION_RELEASED).exists()
+
+
 def test_approve_with_row_on_someone_elses_claim_needs_confirmation(
     bank, claim_to_review, reconciler_user, make_user
 ):
