@@ -147,6 +147,33 @@ def test_a_cache_outage_falls_back_to_the_database(auth_client, reconciler_user,
     assert "auth_cache_unavailable" in caplog.text
 
 
+def test_a_warm_request_makes_no_cache_round_trip_and_a_change_still_wins(
+    auth_client, reconciler_user, admin_user, caplog
+):
+    """The process's own copy answers a warm request (the shared cache can be down meanwhile) and
+    is dropped as soon as a change bumps the generation."""
+    api = auth_client(reconciler_user)
+    with _with_default_cache(REDIS_CACHE):
+        _get(api)  # computed and stored in both tiers
+    with _with_default_cache(DEAD_CACHE):
+        response, queries = _get(api)
+        assert response.status_code == 200 and _auth_queries(queries) == []
+        assert "auth_cache_unavailable" not in caplog.text  # the dead cache was never asked
+        services.user_set_roles(user=reconciler_user, roles=[], actor=admin_user)
+        response, queries = _get(api)
+    assert response.status_code == 403
+    assert len(_auth_queries(queries)) == 3  # recomputed from the database, not the stale copy
+    assert "auth_cache_unavailable" in caplog.text
+
+
+def test_the_local_copy_is_a_fresh_object_each_time():
+    user_key, generation = "accounts:user:someone", authcache.current_generation()
+    authcache._store(user_key, {"roles": ["reconciler"]}, generation)
+    first = authcache._lookup(user_key)[0][0]
+    first["roles"].append("admin")  # what a request does to its own object stays its own
+    assert authcache._lookup(user_key)[0] == [{"roles": ["reconciler"]}]
+
+
 def test_login_still_works_and_the_me_endpoint_sees_fresh_roles(login, reconciler_user, admin_user):
     access = login(reconciler_user.email).json()["access"]
     from rest_framework.test import APIClient
