@@ -186,6 +186,9 @@ def main() -> None:
         "VERIFY_ON_CREATE": "false",
         "LOG_LEVEL": "WARNING",
         "WEBHOOKS_ALLOW_PRIVATE": "true",
+        # Persistent connections, as production runs the worker (test settings default to 0: a
+        # new PostgreSQL backend per delivery, whose cold catalog caches were most of a lease).
+        "DB_CONN_MAX_AGE": "60",
     }
     os.environ.update(env)
 
