@@ -416,10 +416,9 @@ def _report(args, times, walls, pg_cpu, layers, per_request, tree, profiles) -> 
             f"{per_request[kind][1] / n:>10.2f} {cpu_of(floor) / cpu_of(kind):>9.0%} "
             f"{min(walls[floor]) / min(walls[kind]):>14.0%}"
         )
-    if args.no_layers:
-        return
-    for kind in ("api retrieve", "api status", "floor retrieve"):
-        _layer_table(kind, times[kind], layers[kind], tree)
+    if not args.no_layers:
+        for kind in ("api retrieve", "api status", "floor retrieve"):
+            _layer_table(kind, times[kind], layers[kind], tree)
     for kind, profile in profiles.items():
         import pstats
 
