@@ -2,7 +2,7 @@
 read/create workload (docs/PERFORMANCE.md, "Serving").
 
     BENCH_DB_NAME=bench_serving .venv/bin/python -m bench.serving [--seconds 10] [--connections 16]
-        [--shapes 1x1 5x1 5x2 5x4] [--mixed 5x4] [--sync]
+        [--shapes 1x1 5x1 5x2 5x4] [--mixed 5x2] [--sync]
 
 One database (10 k seeded claims), then for each WORKERSxTHREADS shape: gunicorn -c
 config/gunicorn.conf.py with WEB_CONCURRENCY/GUNICORN_THREADS, wrk create for `--seconds` at
@@ -42,7 +42,7 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--shapes", nargs="+", default=["1x1", "5x1", "5x2", "5x4"])
-    p.add_argument("--mixed", default="5x4", help="shape of the mixed 80/20 run ('' to skip)")
+    p.add_argument("--mixed", default="5x2", help="shape of the mixed 80/20 run ('' to skip)")
     p.add_argument("--sync", action="store_true", help="also create under 2 x CPUs + 1 sync workers")
     p.add_argument("--size", type=int, default=10_000)
     p.add_argument(
