@@ -7,18 +7,22 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 8)))
 # 5 workers × 2 threads, chosen by `python -m bench.serving` on 2 cores (docs/PERFORMANCE.md,
-# "Serving shape"): creates/s of 5×1, 5×2 and 5×4 are within the run-to-run noise (±15 %); more
-# threads only add GIL contention to CPU-bound requests, and a second thread keeps a worker
-# answering while one request waits on something slow (the admin's live bank search, the manager
-# refresh's wait for the verification worker), which a single-threaded gthread worker would queue
-# its other accepted connections behind.
+# "Serving shape and creates by request threads"): more threads only add GIL contention to
+# CPU-bound requests; the second one keeps a worker answering while a request waits on something
+# slow (the admin's live bank search, the manager refresh's wait for the verification worker).
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 worker_class = "gthread"
 # No bank call is made by an API request any more (the verification worker does them); the
 # admin's live bank search still can take ~10 s with retries: room, but not forever.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "45"))
 graceful_timeout = 30
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))  # 0 measured no better (tail the same)
+# A gthread worker accepts connections up to `worker_connections` (gunicorn's default 1000) and
+# queues them behind its busy threads; at full CPU that spread the latency unevenly (create p99 3-5x
+# its p50, reads' p99 ~300 ms in the mixed bench). Accepting only as many as it has threads, and
+# closing after each response (the reverse proxy in front keeps the clients' connections), lets a
+# free worker take the next request, as sync workers do: create p99 1.8x p50, reads' p99 116-160 ms.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", str(threads)))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = 200
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
