@@ -173,20 +173,14 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="reuse the bench database if it exists")
     args = parser.parse_args()
 
-    from bench.common import configure_standalone_env, ensure_database
+    from bench.common import standalone_django
 
-    configure_standalone_env(DB_NAME)
-    ensure_database(DB_NAME, fresh=not args.keep)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    standalone_django(DB_NAME, keep=args.keep)
     from django.test import Client
     from django.urls import reverse
 
     from transactions.models import Transaction
 
-    call_command("migrate", verbosity=0)
     reconciler = seed(args.rows)
     total = Transaction.objects.count()
     client = Client()

@@ -104,17 +104,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="reuse the bench database if it exists")
     args = parser.parse_args()
 
-    from bench.common import configure_standalone_env, ensure_database
+    from bench.common import standalone_django
 
-    configure_standalone_env(DB_NAME)
-    fresh = ensure_database(DB_NAME, fresh=not args.keep)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    if fresh:
+    if standalone_django(DB_NAME, keep=args.keep):
         print("migrated a fresh bench database", file=sys.stderr)
 
     from rest_framework.test import APIClient

@@ -97,5 +97,19 @@ def ensure_database(db_name: str, *, fresh: bool) -> bool:
     return True
 
 
+def standalone_django(db_name: str, *, keep: bool) -> bool:
+    """What every single-purpose bench script starts with: its environment, its own database
+    (reused with `--keep`), Django set up and the database migrated. True when it was created."""
+    configure_standalone_env(db_name)
+    created = ensure_database(db_name, fresh=not keep)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return created
+
+
 def log(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)

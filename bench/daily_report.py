@@ -54,15 +54,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="reuse the bench database if it exists")
     args = parser.parse_args()
 
-    from bench.common import configure_standalone_env, db_url, ensure_database
+    from bench.common import db_url, standalone_django
 
-    configure_standalone_env(DB_NAME)
-    created = ensure_database(DB_NAME, fresh=not args.keep)
-    import django
-
-    django.setup()
+    created = standalone_django(DB_NAME, keep=args.keep)
     from django.core.cache import cache
-    from django.core.management import call_command
 
     from bench import seed
     from config.clock import caracas_today
@@ -70,7 +65,6 @@ def main() -> None:
     from transactions.reports.daily import daily_report, day_bounds
     from transactions.reports.formats import as_table
 
-    call_command("migrate", verbosity=0)
     day = caracas_today() - dt.timedelta(days=1)
     if created:
         users = seed.ensure_users()

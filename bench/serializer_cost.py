@@ -122,15 +122,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="reuse the bench database if it exists")
     args = parser.parse_args()
 
-    from bench.common import configure_standalone_env, ensure_database
+    from bench.common import standalone_django
 
-    configure_standalone_env(DB_NAME)
-    ensure_database(DB_NAME, fresh=not args.keep)
-    import django
-
-    django.setup()
+    standalone_django(DB_NAME, keep=args.keep)
     import django_filters
-    from django.core.management import call_command
     from django.http import QueryDict
     from rest_framework import serializers as drf
     from rest_framework.test import APIClient
@@ -141,7 +136,6 @@ def main() -> None:
     from transactions.api import serializers as api_serializers
     from transactions.api.filters import TransactionFilter
 
-    call_command("migrate", verbosity=0)
     staff, completed = seed(args.claims)
     page = list(selectors.claim_list(user=staff).order_by("-created_at")[: args.claims])
     with_details = sum(1 for claim in page if claim.decided_lookup_id)
