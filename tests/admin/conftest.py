@@ -71,3 +71,19 @@ def login():
 @pytest.fixture
 def password():
     return PASSWORD
+
+
+@pytest.fixture
+def claim_amount_differs(make_claim, bank_verify):
+    """A claim the real verification sent to TO_REVIEW (AMOUNT_MISMATCH): the sandbox holds its
+    payment with 150.00 where the claim says 150.25. Claim fields and payment extras as keywords."""
+
+    def _make(*, payment=None, **claim_fields):
+        claim = make_claim(status="IN_PROGRESS", **claim_fields)
+        row = {"reference": claim.reference, "amount": "150.00", "phone": "584141234567"}
+        row["source_bank_id"] = "0102"
+        bank_verify(claim, seed_demo=False, payments=[{**row, **(payment or {})}])
+        assert claim.status == "TO_REVIEW" and claim.status_reason_code == "AMOUNT_MISMATCH"
+        return claim
+
+    return _make

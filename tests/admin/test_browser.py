@@ -97,7 +97,7 @@ def _shot(driver, name):
     driver.save_screenshot(str(SCREENSHOTS / name))
 
 
-def test_reconciler_works_the_queue(driver, live_server, make_user, make_claim, bank_verify):
+def test_reconciler_works_the_queue(driver, live_server, make_user, make_claim, claim_amount_differs):
     import datetime as dt
 
     from django.utils import timezone
@@ -108,22 +108,7 @@ def test_reconciler_works_the_queue(driver, live_server, make_user, make_claim, 
 
     reconciler = make_user("reconciler", is_staff=True, full_name="Rita Reconciliadora")
     now = timezone.now()
-    first = make_claim(
-        status="IN_PROGRESS", created_at=now - dt.timedelta(days=2), customer_full_name="Ana Pérez"
-    )
-    bank_verify(
-        first,
-        seed_demo=False,
-        payments=[
-            {
-                "reference": first.reference,
-                "amount": "150.00",
-                "phone": "584141234567",
-                "source_bank_id": "0102",
-            }
-        ],
-    )
-    assert first.status == "TO_REVIEW" and first.status_reason_code == "AMOUNT_MISMATCH"
+    first = claim_amount_differs(created_at=now - dt.timedelta(days=2), customer_full_name="Ana Pérez")
     second = make_claim(created_at=now - dt.timedelta(days=1), customer_full_name="Luis Gómez")
     third = make_claim(created_at=now - dt.timedelta(hours=3), customer_full_name="Carla Díaz")
     make_claim(status="COMPLETED")

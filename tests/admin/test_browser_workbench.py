@@ -111,27 +111,11 @@ def _search(driver, *, phone=None):
     _submit(driver, driver.find_element(By.ID, "wb-search-submit"))
 
 
-def test_claim_page_shows_claim_and_bank_side_by_side(
-    driver, live_server, make_user, make_claim, bank_verify
-):
+def test_claim_page_shows_claim_and_bank_side_by_side(driver, live_server, make_user, claim_amount_differs):
     from selenium.webdriver.common.by import By
 
     reconciler = make_user("reconciler", is_staff=True, full_name="Rita Reconciliadora")
-    claim = make_claim(status="IN_PROGRESS", concept="Consulta cardiología")
-    bank_verify(
-        claim,
-        seed_demo=False,
-        payments=[
-            {
-                "reference": claim.reference,
-                "amount": "150.00",
-                "phone": "584141234567",
-                "source_bank_id": "0102",
-                "concept": "Pago consulta",
-            }
-        ],
-    )
-    assert claim.status_reason_code == "AMOUNT_MISMATCH"
+    claim = claim_amount_differs(concept="Consulta cardiología", payment={"concept": "Pago consulta"})
     _login(driver, live_server, reconciler.email)
     _open(driver, live_server, claim)
     table = driver.find_element(By.ID, "wb-side-by-side")

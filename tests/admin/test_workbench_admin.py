@@ -104,21 +104,8 @@ def test_single_decision_on_someone_elses_claim_needs_the_confirmation(
     assert Transaction.objects.get(pk=claim.pk).status == Status.CANCELED
 
 
-def test_side_by_side_highlights_the_amount_that_differs(login, make_claim, reconciler_user, bank_verify):
-    claim = make_claim(status="IN_PROGRESS")
-    bank_verify(
-        claim,
-        seed_demo=False,
-        payments=[
-            {
-                "reference": claim.reference,
-                "amount": "150.00",
-                "phone": "584141234567",
-                "source_bank_id": "0102",
-            }
-        ],
-    )
-    assert claim.status_reason_code == "AMOUNT_MISMATCH"
+def test_side_by_side_highlights_the_amount_that_differs(login, reconciler_user, claim_amount_differs):
+    claim = claim_amount_differs()
     page = login(reconciler_user).get(_change(claim)).content.decode()
     panel = page[page.index('id="wb-side-by-side"') :]
     panel = panel[: panel.index("</table>")]
