@@ -43,6 +43,15 @@ def _alive():
     return Transaction.objects.filter(deleted_at__isnull=True)
 
 
+def _claim_columns() -> list[str]:
+    """The claim's columns and its deciding look-up's, as `.values()` names: the API reads each
+    claim with the look-up joined (`transactions.selectors.claim_list`), so the floor does too."""
+    from banking.models import BankLookup
+
+    own = [f.attname for f in Transaction._meta.concrete_fields]
+    return own + [f"decided_lookup__{f.name}" for f in BankLookup._meta.concrete_fields]
+
+
 @csrf_exempt
 def claims(request):
     if request.method == "POST":
@@ -70,7 +79,7 @@ def _list(request):
     qs = _alive()
     params = request.GET
     if params.get("status"):
-        qs = qs.filter(status=params["status"])
+        qs = qs.filter(status__in=params["status"].split(","))  # the API's filter takes several
     if params.get("from_date"):
         qs = qs.filter(created_at__gte=caracas_day_start(dt.date.fromisoformat(params["from_date"])))
     if params.get("to_date"):
@@ -80,14 +89,14 @@ def _list(request):
     size = int(params.get("size", PAGE_SIZE))
     page = int(params.get("page", 1))
     total = qs.count()
-    items = list(qs.values()[(page - 1) * size : page * size])
+    items = list(qs.values(*_claim_columns())[(page - 1) * size : page * size])
     return _json(
         {"items": items, "total": total, "page": page, "size": size, "pages": math.ceil(total / size)}
     )
 
 
 def retrieve(request, transaction_id):
-    row = _alive().filter(transaction_id=transaction_id).values().first()
+    row = _alive().filter(transaction_id=transaction_id).values(*_claim_columns()).first()
     if row is None:
         return _json({"error": "not found"}, status=404)
     return _json(row)

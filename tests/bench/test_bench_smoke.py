@@ -57,6 +57,18 @@ def test_seed_makes_valid_claims_and_their_events(seeded):
     ).exists()
 
 
+def _claim_sql(client, url) -> list[str]:
+    """The claim-table SQL a request runs, from FROM to ORDER BY: tables, joins and filters (the
+    ORM names the floor's `.values()` sort column by position; the rows are compared below)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    sql = [q["sql"] for q in ctx.captured_queries]
+    return [q.split(" FROM ", 1)[1].split(" ORDER BY ")[0] for q in sql if '"transactions_transaction"' in q]
+
+
 def test_floor_answers_the_same_rows_as_the_api(seeded, auth_client, settings):
     users, _ = seeded
     api = auth_client(users["reconciler"])
@@ -66,7 +78,13 @@ def test_floor_answers_the_same_rows_as_the_api(seeded, auth_client, settings):
     one = Transaction.objects.order_by("transaction_id").first()
     api_one = api.get(f"/api/v1/transactions/{one.transaction_id}/").json()
     api_status = api.get(f"/api/v1/transactions/{one.transaction_id}/status/").json()
+    reads = [f"/api/v1/transactions/?{query}&page=2", f"/api/v1/transactions/{one.transaction_id}/"]
+    reads.append(f"/api/v1/transactions/{one.transaction_id}/status/")
+    api_sql = [_claim_sql(api, url) for url in reads]
     settings.ROOT_URLCONF = "bench.urls"  # the floor server's URLs
+    # The same SQL from FROM on: the same tables and joins (the deciding look-up), filters, order.
+    assert [_claim_sql(bare, url) for url in reads] == api_sql
+    assert "LEFT OUTER JOIN" in api_sql[1][0]
     floor_page = bare.get(f"/api/v1/transactions/?{query}&page=2").json()
     assert floor_page["total"] == api_page["total"] > 20
     assert [r["transaction_id"] for r in floor_page["items"]] == [
