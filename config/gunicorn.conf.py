@@ -23,6 +23,11 @@ graceful_timeout = 30
 # free worker take the next request, as sync workers do: create p99 1.8x p50, reads' p99 116-160 ms.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", str(threads)))
+# The app is loaded once in the master and forked (config/wsgi.py closes any connection opened
+# while loading). Without it, each recycled worker (max_requests) booted Django for ~0.7 s while
+# the others took its share; with `worker_connections` = threads that showed as p99 1.5-2.6 s in
+# the bench's read scenarios (docs/PERFORMANCE.md). New code therefore needs a restart, not HUP.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() != "false"
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = 200
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -14,3 +14,9 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 application = get_wsgi_application()
+
+# gunicorn loads this module once in its master and forks the workers from it (`preload_app`,
+# config/gunicorn.conf.py): nothing opened while loading may be shared by the forks.
+from django.db import connections  # noqa: E402 - after the app is set up
+
+connections.close_all()
