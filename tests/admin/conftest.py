@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from tests.admin.payments import matching_payment
 from tests.conftest import PASSWORD
 
 _seq = itertools.count(1)
@@ -80,9 +81,8 @@ def claim_amount_differs(make_claim, bank_verify):
 
     def _make(*, payment=None, **claim_fields):
         claim = make_claim(status="IN_PROGRESS", **claim_fields)
-        row = {"reference": claim.reference, "amount": "150.00", "phone": "584141234567"}
-        row["source_bank_id"] = "0102"
-        bank_verify(claim, seed_demo=False, payments=[{**row, **(payment or {})}])
+        paid = matching_payment(claim, amount="150.00", **(payment or {}))
+        bank_verify(claim, seed_demo=False, payments=[paid])
         assert claim.status == "TO_REVIEW" and claim.status_reason_code == "AMOUNT_MISMATCH"
         return claim
 

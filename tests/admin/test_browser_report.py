@@ -13,6 +13,7 @@ from django.core.management.sql import emit_post_migrate_signal
 from django.urls import reverse
 
 from tests.admin import test_browser as browser
+from tests.admin.payments import matching_payment
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("roles")]
 
@@ -35,16 +36,6 @@ def _login_in_spanish(driver, live_server, email):
     driver.add_cookie({"name": "django_language", "value": "es", "path": "/"})
 
 
-def _payment(claim, **extra):
-    return {
-        "reference": claim.reference,
-        "amount": str(claim.amount),
-        "phone": "58" + claim.customer_phone[1:],
-        "source_bank_id": claim.payer_bank_code,
-        **extra,
-    }
-
-
 def test_the_cause_filter_narrows_the_queue_and_shows_age(
     driver, live_server, make_user, make_claim, bank_verify
 ):
@@ -54,9 +45,9 @@ def test_the_cause_filter_narrows_the_queue_and_shows_age(
     reconciler = make_user("reconciler", is_staff=True)
     now = timezone.now()
     amount = make_claim(status="IN_PROGRESS", created_at=now - dt.timedelta(hours=5))
-    bank_verify(amount, seed_demo=False, payments=[_payment(amount, amount="1.00")])
+    bank_verify(amount, seed_demo=False, payments=[matching_payment(amount, amount="1.00")])
     debit = make_claim(status="IN_PROGRESS", created_at=now - dt.timedelta(hours=6))
-    bank_verify(debit, seed_demo=False, payments=[_payment(debit, trn_type="DB")])
+    bank_verify(debit, seed_demo=False, payments=[matching_payment(debit, trn_type="DB")])
     assert (amount.status_reason_code, debit.status_reason_code) == ("AMOUNT_MISMATCH", "DEBIT")
 
     _login_in_spanish(driver, live_server, reconciler.email)
@@ -111,7 +102,7 @@ def _seed_two_weeks(make_user, bank_verify):
                     continue
                 clock.advance(minutes=5)
                 paid = str(claim.amount) if kind == 0 else "1.00"
-                bank_verify(claim, seed_demo=False, payments=[_payment(claim, amount=paid)])
+                bank_verify(claim, seed_demo=False, payments=[matching_payment(claim, amount=paid)])
                 if kind == 0:
                     completed += 1
                 elif kind == 1:

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from banking.conf import BanescoConfig
+from tests.admin.payments import matching_payment
 from tests.clock import FakeClock
 from tests.transactions.conftest import flat_data
 from transactions import services
@@ -24,16 +25,6 @@ def clock():
     c = FakeClock()
     yield c
     c.stop()
-
-
-def _payment(claim, **extra):
-    return {
-        "reference": claim.reference,
-        "amount": str(claim.amount),
-        "phone": "58" + claim.customer_phone[1:],
-        "source_bank_id": claim.payer_bank_code,
-        **extra,
-    }
 
 
 def _claim(owner, **overrides):
@@ -60,7 +51,7 @@ def test_review_since_is_the_entering_events_time_and_is_cleared_on_decision(
     client_user, reconciler_user, bank_verify
 ):
     claim = _claim(client_user)
-    bank_verify(claim, seed_demo=False, payments=[_payment(claim, amount="99.00")])
+    bank_verify(claim, seed_demo=False, payments=[matching_payment(claim, amount="99.00")])
     assert claim.status == "TO_REVIEW" and claim.status_reason_code == "AMOUNT_MISMATCH"
     assert abs(claim.review_since - _entered_review_at(claim)) < dt.timedelta(seconds=1)
 
@@ -86,20 +77,20 @@ def test_every_cause_is_stored_by_the_automatic_decision_and_filters_the_queue(
         clock.advance(minutes=10)
 
     c = _claim(client_user)
-    queued(c, "AMOUNT_MISMATCH", payments=[_payment(c, amount="1.00")])
+    queued(c, "AMOUNT_MISMATCH", payments=[matching_payment(c, amount="1.00")])
     c = _claim(client_user)
-    queued(c, "DEBIT", payments=[_payment(c, trn_type="DB")])
+    queued(c, "DEBIT", payments=[matching_payment(c, trn_type="DB")])
     c = _claim(client_user)
-    queued(c, "SEVERAL_ROWS", payments=[_payment(c), _payment(c, trn_time="11:00:00")])
+    queued(c, "SEVERAL_ROWS", payments=[matching_payment(c), matching_payment(c, trn_time="11:00:00")])
     c = _claim(client_user)
-    queued(c, "REFERENCE_MISMATCH", payments=[_payment(c)], faults=["other_reference"])
+    queued(c, "REFERENCE_MISMATCH", payments=[matching_payment(c)], faults=["other_reference"])
     c = _claim(client_user)
-    queued(c, "CURRENCY_MISMATCH", payments=[_payment(c)], faults=["other_currency"])
+    queued(c, "CURRENCY_MISMATCH", payments=[matching_payment(c)], faults=["other_currency"])
     first = _claim(client_user, reference="111111654321", customer_phone="04141112233")
-    bank_verify(first, seed_demo=False, payments=[_payment(first, reference="654321")])
+    bank_verify(first, seed_demo=False, payments=[matching_payment(first, reference="654321")])
     assert first.status == "COMPLETED"
     c = _claim(client_user, reference="222222654321", customer_phone="04141112233")
-    queued(c, "DUPLICATE_REFERENCE", payments=[_payment(c, reference="654321")])
+    queued(c, "DUPLICATE_REFERENCE", payments=[matching_payment(c, reference="654321")])
     late = _claim(client_user)  # created now, looked up after the not-found window
     clock.advance(hours=BanescoConfig(environment="sandbox").not_found_window_hours + 1)
     queued(late, "NOT_FOUND_WINDOW")
@@ -137,7 +128,7 @@ def test_a_reopened_claim_has_no_automatic_cause_and_is_in_the_none_option(
     client_user, reconciler_user, admin_user, bank_verify, login
 ):
     claim = _claim(client_user)
-    bank_verify(claim, seed_demo=False, payments=[_payment(claim)])
+    bank_verify(claim, seed_demo=False, payments=[matching_payment(claim)])
     assert claim.status == "COMPLETED"
     services.claim_reopen(claim=claim, actor=admin_user, reason="Customer disputes it")
     claim.refresh_from_db()
@@ -175,7 +166,7 @@ def test_the_migration_backfills_review_since_from_the_audit_trail(client_user, 
     from django.apps import apps
 
     claim = _claim(client_user)
-    bank_verify(claim, seed_demo=False, payments=[_payment(claim, amount="2.00")])
+    bank_verify(claim, seed_demo=False, payments=[matching_payment(claim, amount="2.00")])
     entered = _entered_review_at(claim)
     orphan = _claim(client_user)
     Transaction.objects.filter(pk=orphan.pk).update(status="TO_REVIEW")  # no event: falls back
