@@ -73,7 +73,7 @@ def test_floor_answers_the_same_rows_as_the_api(seeded, auth_client, settings):
     users, _ = seeded
     api = auth_client(users["reconciler"])
     bare = Client()
-    query = "status=TO_REVIEW&from_date=2000-01-01&to_date=2100-01-01&size=20"
+    query = "status=TO_REVIEW&from_date=2000-01-01&to_date=2100-01-01&size=5"  # ~30 of 600 seeded
     api_page = api.get(f"/api/v1/transactions/?{query}&page=2").json()
     one = Transaction.objects.order_by("transaction_id").first()
     api_one = api.get(f"/api/v1/transactions/{one.transaction_id}/").json()
@@ -86,7 +86,7 @@ def test_floor_answers_the_same_rows_as_the_api(seeded, auth_client, settings):
     assert [_claim_sql(bare, url) for url in reads] == api_sql
     assert "LEFT OUTER JOIN" in api_sql[1][0]
     floor_page = bare.get(f"/api/v1/transactions/?{query}&page=2").json()
-    assert floor_page["total"] == api_page["total"] > 20
+    assert floor_page["total"] == api_page["total"] > 5
     assert [r["transaction_id"] for r in floor_page["items"]] == [
         r["transaction_id"] for r in api_page["items"]
     ]
