@@ -2,13 +2,14 @@
 read/create workload (docs/PERFORMANCE.md, "Serving").
 
     BENCH_DB_NAME=bench_serving .venv/bin/python -m bench.serving [--seconds 10] [--connections 16]
-        [--shapes 1x1 5x1 5x2 5x4] [--mixed 5x2] [--sync]
+        [--shapes 1x1 5x1 5x2 5x4 5x2c3] [--mixed 5x2] [--sync] [--rounds 3]
 
 One database (10 k seeded claims), then for each WORKERSxTHREADS shape: gunicorn -c
 config/gunicorn.conf.py with WEB_CONCURRENCY/GUNICORN_THREADS, wrk create for `--seconds` at
-`--connections`, the machine's CPU busy share during the run (/proc/stat) and the time each create
-waited on PostgreSQL locks (bench/lockwait.py: pg_stat_activity sampled every `--lock-sample-ms`,
-p50/p99 per create, and what the active backends waited on). `--sync` adds the
+`--connections` (`WxTcC`: also gunicorn's worker_connections = C), the machine's CPU busy share
+during the run (/proc/stat) and the time each create waited on PostgreSQL locks
+(bench/lockwait.py: pg_stat_activity sampled every `--lock-sample-ms`, p50/p99 per create, and
+what the active backends waited on). `--sync` adds the
 sync-worker comparison (2 x CPUs + 1 workers). `--mixed SHAPE`: 80 % reads (list + retrieve) and
 20 % creates at the same time, split by connections (13 + 3 of 16), reads' p50/p99 reported.
 Prints a table; timings are never asserted.
@@ -37,6 +38,15 @@ def _busy(before, after) -> float:
     return 1 - idle / total if total else 0.0
 
 
+def _shape(text: str, env: dict) -> tuple[int, int, dict]:
+    """'WxT' or 'WxTcC' (C = gunicorn's worker_connections; default: the config's, = threads)."""
+    shape, _, conns = text.partition("c")
+    workers, threads = (int(x) for x in shape.split("x"))
+    if conns:
+        env = {**env, "GUNICORN_WORKER_CONNECTIONS": conns}
+    return workers, threads, env
+
+
 def _parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seconds", type=float, default=10.0)
@@ -44,6 +54,13 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--shapes", nargs="+", default=["1x1", "5x1", "5x2", "5x4"])
     p.add_argument("--mixed", default="5x2", help="shape of the mixed 80/20 run ('' to skip)")
     p.add_argument("--sync", action="store_true", help="also create under 2 x CPUs + 1 sync workers")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run the shapes (and the sync comparison) this many times, alternating (ABAB): "
+        "the database grows with every create run, so a fixed order favours the first shape",
+    )
     p.add_argument("--size", type=int, default=10_000)
     p.add_argument(
         "--lock-sample-ms", type=float, default=10.0, help="pg_stat_activity sampling interval (0: off)"
@@ -83,10 +100,13 @@ def main() -> int:
     shapes = [(s, "production") for s in args.shapes]
     if args.sync:
         shapes.append((f"{2 * (os.cpu_count() or 1) + 1}x1", "sync"))
+    shapes = shapes * max(1, args.rounds)
     try:
         for shape, serving in shapes:
-            workers, threads = (int(x) for x in shape.split("x"))
-            server = Gunicorn(name=f"api-{shape}", env=env, workers=workers, threads=threads, serving=serving)
+            workers, threads, shape_env = _shape(shape, env)
+            server = Gunicorn(
+                name=f"api-{shape}", env=shape_env, workers=workers, threads=threads, serving=serving
+            )
             try:
                 runner._warm_up([(False, server)], workload, ns, state)
                 sampler = None
@@ -109,8 +129,8 @@ def main() -> int:
             log(f"{serving} {shape}: {result['rps']:.0f} creates/s, cpu {result['cpu_busy']:.0%}")
         mixed = None
         if args.mixed:
-            workers, threads = (int(x) for x in args.mixed.split("x"))
-            server = Gunicorn(name="api-mixed", env=env, workers=workers, threads=threads)
+            workers, threads, mixed_env = _shape(args.mixed, env)
+            server = Gunicorn(name="api-mixed", env=mixed_env, workers=workers, threads=threads)
             try:
                 runner._warm_up([(False, server)], workload, ns, state)
                 creates = max(1, round(args.connections * 0.2))
@@ -164,7 +184,7 @@ def main() -> int:
 
     print(f"SERVING (create, wrk {args.connections} connections × {args.seconds:g} s, {args.size} claims)")
     print(
-        f"{'shape':>6} {'serving':<10} {'req threads':>11} {'creates/s':>9} {'p50':>7} {'p99':>7} "
+        f"{'shape':>7} {'serving':<10} {'req threads':>11} {'creates/s':>9} {'p50':>7} {'p99':>7} "
         f"{'p99/p50':>7} {'cpu':>5} {'lock p50':>8} {'lock p99':>8} {'err':>4}"
     )
     for shape, serving, n, r in rows:
@@ -172,11 +192,22 @@ def main() -> int:
         lock_p50 = f"{locks['p50_ms']:>8.1f}" if locks else f"{'-':>8}"
         lock_p99 = f"{locks['p99_ms']:>8.1f}" if locks else f"{'-':>8}"
         print(
-            f"{shape:>6} {serving:<10} {n:>11} {r['rps']:>9.1f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} "
+            f"{shape:>7} {serving:<10} {n:>11} {r['rps']:>9.1f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} "
             f"{r['p99_ms'] / r['p50_ms'] if r['p50_ms'] else 0:>7.2f} {r['cpu_busy']:>5.0%} "
             f"{lock_p50} {lock_p99} {r['errors']:>4}"
         )
     print("(ms; cpu = the machine's busy share during the run; lock = PostgreSQL lock wait per create)")
+    if args.rounds > 1:
+        by_shape: dict = {}
+        for shape, serving, _n, r in rows:
+            by_shape.setdefault((shape, serving), []).append(r["rps"])
+        sync = next((v for (_s, serving), v in by_shape.items() if serving == "sync"), None)
+        print(f"MEAN OVER {args.rounds} ALTERNATING ROUNDS (creates/s)")
+        for (shape, serving), values in by_shape.items():
+            mean = sum(values) / len(values)
+            versus = f"  = {mean / (sum(sync) / len(sync)):.0%} of sync" if sync and serving != "sync" else ""
+            each = ", ".join(f"{v:.0f}" for v in values)
+            print(f"  {shape:>7} {serving:<10} {mean:>7.1f}  ({each}){versus}")
     for shape, serving, _n, r in rows:
         if r.get("locks"):
             print(f"  {shape} {serving}: {describe(r['locks'])}")
