@@ -95,8 +95,9 @@ MIDDLEWARE = [
     "config.middleware.AdminAuthenticationMiddleware",
     "config.middleware.AdminMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Content-Security-Policy (django-csp) on every response: the admin and the API docs.
-    "csp.middleware.CSPMiddleware",
+    # Content-Security-Policy on every response: django-csp's for the admin and the API docs, a
+    # fixed `default-src 'none'` for the API's JSON (config.middleware).
+    "config.middleware.ContentSecurityPolicyMiddleware",
     # django-ratelimit's decorator on non-DRF views → RATELIMIT_VIEW (429 + Retry-After).
     "django_ratelimit.middleware.RatelimitMiddleware",
 ]

@@ -132,6 +132,30 @@ def test_csp_on_the_docs_and_the_admin_without_inline_script(client, admin_user)
     assert "<script>" not in client.get(reverse("docs")).content.decode()  # no inline script to allow
 
 
+def test_api_json_answers_carry_the_strictest_policy_and_pages_keep_theirs(api, api_payload, client):
+    from config.middleware import API_CONTENT_SECURITY_POLICY
+
+    created = api.post(CREATE, api_payload(), format="json")
+    assert created.status_code == 201
+    answers = [
+        created,
+        api.get(CREATE),
+        api.get(f"{CREATE}{created.json()['transaction_id']}/status/"),
+        api.get(f"{CREATE}no-such-claim/"),  # a JSON error envelope
+        client.get(CREATE),  # 401, unauthenticated
+        client.get(reverse("schema") + "?format=json"),
+    ]
+    for answer in answers:
+        assert "json" in answer["Content-Type"], answer["Content-Type"]
+        policy = _csp(answer)
+        assert policy == {"default-src": "default-src 'none'", "frame-ancestors": "frame-ancestors 'none'"}
+        assert answer["Content-Security-Policy"] == API_CONTENT_SECURITY_POLICY
+    # HTML under /api/ (the Swagger page) and outside it keep django-csp's page policy.
+    for page in (client.get(reverse("docs")), client.get(reverse("admin:login"))):
+        assert page["Content-Type"].startswith("text/html")
+        assert _csp(page)["default-src"] == "default-src 'self'"
+
+
 def test_api_responses_with_personal_data_are_no_store(api, api_payload, make_user):
     created = api.post(CREATE, api_payload(), format="json")
     assert created.status_code == 201 and created["Cache-Control"] == "no-store"
