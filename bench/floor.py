@@ -103,11 +103,13 @@ def retrieve(request, transaction_id):
 
 
 def claim_status(request, transaction_id):
-    # The API's status reads the stored status (no bank call since the verification worker) and
-    # only its six columns (transactions.selectors.claim_status_for_user): the same SQL here.
-    row = _alive().filter(transaction_id=transaction_id).values(*STATUS_FIELDS).first()
+    # The API's status reads the stored status (no bank call since the verification worker): its
+    # six columns and the owner (transactions.selectors.claim_status_for_user): the same SQL here,
+    # through the ORM each time (the API compiles it once per process: config.sql).
+    row = _alive().filter(transaction_id=transaction_id).values("created_by_id", *STATUS_FIELDS).first()
     if row is None:
         return _json({"error": "not found"}, status=404)
+    row.pop("created_by_id")
     return _json(row)
 
 

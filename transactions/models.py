@@ -56,6 +56,11 @@ class ReasonCode(models.TextChoices):
 VERIFIABLE_STATUSES = (Status.IN_PROGRESS, Status.UNKNOWN)
 
 
+def sees_all_claims(user) -> bool:
+    """Whether `user` reads every client's claims; otherwise only their own (visible_to)."""
+    return user.has_perm("transactions.view_all_transactions")
+
+
 class TransactionQuerySet(models.QuerySet):
     def alive(self):
         return self.filter(deleted_at__isnull=True)
@@ -63,7 +68,7 @@ class TransactionQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Clients see their own claims; reconcilers, auditors and admins see all."""
         qs = self.alive()
-        if user.has_perm("transactions.view_all_transactions"):
+        if sees_all_claims(user):
             return qs
         return qs.filter(created_by=user)
 
