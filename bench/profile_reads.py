@@ -1,4 +1,4 @@
-"""Where a read request's time goes: the API's retrieve and status vs the floor, in-process.
+"""Where a read request's time goes: the API's retrieve, status and list vs the floor, in-process.
 
     .venv/bin/python -m bench.profile_reads [--requests 3000] [--size 10000] [--cprofile status]
 
@@ -10,6 +10,7 @@ Django's handler, exactly as gunicorn makes it (environ in, iterable out); the A
 production middleware and URLs, the floor handler none and bench/urls.py (bench/floor.py views).
 The four kinds of request are interleaved so that any background noise hits them alike.
 
+The list is the bench's list scenario (TO_REVIEW, the last 30 days, page 1 of 20).
 Prints, per kind of request: the minimum and the median wall time over `--requests` requests,
 SQL statements and Redis commands per request; then, for the API requests, the median time spent
 in each layer (timed by thin wrappers around the functions that make the layer, exclusive of the
@@ -35,7 +36,7 @@ os.environ.setdefault("BENCH_REDIS_DB", "12")
 from bench.common import CLIENT_EMAIL, DB_NAME, production_env
 
 CLOCK = ["cpu"]
-KINDS = ("api retrieve", "api status", "floor retrieve", "floor status")
+KINDS = ("api retrieve", "api status", "api list", "floor retrieve", "floor status", "floor list")
 
 # Layer labels, and the function whose inclusive time is the layer's (wrapped by _install). A
 # layer's own time is its inclusive time minus the layers inside it (_layer_table).
@@ -170,10 +171,11 @@ def _install(clock: Clock, middleware_classes: list[type]) -> list[tuple[str, st
 
 # --- requests -------------------------------------------------------------------------------
 def _environ(path: str, token: str | None) -> dict:
+    path, _, query = path.partition("?")
     env = {
         "REQUEST_METHOD": "GET",
         "PATH_INFO": path,
-        "QUERY_STRING": "",
+        "QUERY_STRING": query,
         "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "8000",
         "HTTP_HOST": "127.0.0.1:8000",
@@ -303,12 +305,15 @@ def _measure(args, users, say, WSGIHandler, override_settings, import_string, ru
     paths = {
         "retrieve": [f"/api/v1/transactions/{i}/" for i in ids],
         "status": [f"/api/v1/transactions/{i}/status/" for i in ids],
+        "list": [_list_page_one()],  # the bench's list scenario: TO_REVIEW, last 30 days, page 1
     }
     kinds = {
         "api retrieve": (api, "retrieve", token),
         "api status": (api, "status", token),
+        "api list": (api, "list", token),
         "floor retrieve": (floor, "retrieve", None),
         "floor status": (floor, "status", None),
+        "floor list": (floor, "list", None),
     }
     times: dict[str, list[float]] = {k: [] for k in KINDS}
     walls: dict[str, list[float]] = {k: [] for k in KINDS}
@@ -320,7 +325,7 @@ def _measure(args, users, say, WSGIHandler, override_settings, import_string, ru
 
     def one(kind, n, *, measure=True, profile=None):
         handler, scenario, tok = kinds[kind]
-        env = _environ(paths[scenario][n % len(ids)], tok)
+        env = _environ(paths[scenario][n % len(paths[scenario])], tok)
         clock.current = defaultdict(float)
         clock.enabled = measure and not args.no_layers
         sql0, redis0 = counters.sql, counters.redis
@@ -370,6 +375,16 @@ def _measure(args, users, say, WSGIHandler, override_settings, import_string, ru
     return 0
 
 
+def _list_page_one() -> str:
+    import datetime as dt
+
+    from config.clock import caracas_today
+
+    today = caracas_today()
+    since = (today - dt.timedelta(days=30)).isoformat()
+    return f"/api/v1/transactions/?status=TO_REVIEW&from_date={since}&to_date={today.isoformat()}&size=20"
+
+
 def _backend_pid(connection) -> int | None:
     raw = connection.connection
     return raw.info.backend_pid if raw is not None and not raw.closed else None
@@ -417,7 +432,7 @@ def _report(args, times, walls, pg_cpu, layers, per_request, tree, profiles) -> 
             f"{min(walls[floor]) / min(walls[kind]):>14.0%}"
         )
     if not args.no_layers:
-        for kind in ("api retrieve", "api status", "floor retrieve"):
+        for kind in ("api retrieve", "api status", "api list", "floor retrieve"):
             _layer_table(kind, times[kind], layers[kind], tree)
     for kind, profile in profiles.items():
         import pstats

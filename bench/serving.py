@@ -2,7 +2,7 @@
 read/create workload (docs/PERFORMANCE.md, "Serving").
 
     BENCH_DB_NAME=bench_serving .venv/bin/python -m bench.serving [--seconds 10] [--connections 16]
-        [--shapes 1x1 5x1 5x2 5x4 5x2c3] [--mixed 5x2] [--sync] [--rounds 3]
+        [--shapes 1x1 5x1 5x2 5x4 5x2c3 5x2:NAME=VALUE] [--mixed 5x1 …] [--sync] [--rounds 3]
 
 One database (10 k seeded claims), then for each WORKERSxTHREADS shape: gunicorn -c
 config/gunicorn.conf.py with WEB_CONCURRENCY/GUNICORN_THREADS, wrk create for `--seconds` at
@@ -10,7 +10,7 @@ config/gunicorn.conf.py with WEB_CONCURRENCY/GUNICORN_THREADS, wrk create for `-
 during the run (/proc/stat) and the time each create waited on PostgreSQL locks
 (bench/lockwait.py: pg_stat_activity sampled every `--lock-sample-ms`, p50/p99 per create, and
 what the active backends waited on). `--sync` adds the
-sync-worker comparison (2 x CPUs + 1 workers). `--mixed SHAPE`: 80 % reads (list + retrieve) and
+sync-worker comparison (2 x CPUs + 1 workers). `--mixed SHAPE…`: 80 % reads (list + retrieve) and
 20 % creates at the same time, split by connections (13 + 3 of 16), reads' p50/p99 reported.
 Prints a table; timings are never asserted.
 """
@@ -38,13 +38,24 @@ def _busy(before, after) -> float:
     return 1 - idle / total if total else 0.0
 
 
-def _shape(text: str, env: dict) -> tuple[int, int, dict]:
-    """'WxT' or 'WxTcC' (C = gunicorn's worker_connections; default: the config's, = threads)."""
+def _shape(text: str, env: dict) -> tuple[int, int, dict, str]:
+    """'WxT', 'WxTcC' (C = gunicorn's worker_connections; default: the config's, = threads), each
+    optionally followed by ':NAME=VALUE,…' (more environment for that server, e.g.
+    '5x1:GUNICORN_KEEPALIVE=5'; ':sync' serves with plain sync workers instead)."""
+    text, _, extra = text.partition(":")
     shape, _, conns = text.partition("c")
     workers, threads = (int(x) for x in shape.split("x"))
+    env = dict(env)
+    serving = "production"
     if conns:
-        env = {**env, "GUNICORN_WORKER_CONNECTIONS": conns}
-    return workers, threads, env
+        env["GUNICORN_WORKER_CONNECTIONS"] = conns
+    for pair in filter(None, extra.split(",")):
+        name, _, value = pair.partition("=")
+        if name == "sync" and not value:
+            serving = "sync"
+        else:
+            env[name] = value
+    return workers, threads, env, serving
 
 
 def _parse() -> argparse.Namespace:
@@ -52,7 +63,7 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--shapes", nargs="+", default=["1x1", "5x1", "5x2", "5x4"])
-    p.add_argument("--mixed", default="5x2", help="shape of the mixed 80/20 run ('' to skip)")
+    p.add_argument("--mixed", nargs="*", default=["5x1"], help="shape(s) of the mixed 80/20 run (none: skip)")
     p.add_argument("--sync", action="store_true", help="also create under 2 x CPUs + 1 sync workers")
     p.add_argument(
         "--rounds",
@@ -68,10 +79,50 @@ def _parse() -> argparse.Namespace:
     return p.parse_args()
 
 
+def _mixed_run(shape, args, env, workload, ns, state) -> tuple:
+    """80 % reads (list + retrieve) and 20 % creates at once, split by connections."""
+    from bench import runner
+    from bench.loadgen import run_wrk
+    from bench.server import Gunicorn
+
+    workers, threads, mixed_env, serving = _shape(shape, env)
+    server = Gunicorn(name="api-mixed", env=mixed_env, workers=workers, threads=threads, serving=serving)
+    try:
+        runner._warm_up([(False, server)], workload, ns, state)
+        creates = max(1, round(args.connections * 0.2))
+        reads = args.connections - creates
+        out: dict = {}
+
+        def load(name, script, wrk_args, connections):
+            out[name] = run_wrk(
+                url=server.url, script=script, args=wrk_args, duration=args.seconds, connections=connections
+            )
+
+        state["run_no"] += 1
+        script_c, args_c = workload.wrk_args("create", floor=False, run_no=state["run_no"])
+        get = [workload.staff_token, "0"]
+        jobs = [
+            threading.Thread(target=load, args=("create", script_c, args_c, creates)),
+            threading.Thread(
+                target=load, args=("list", "get.lua", [*get, workload.files["list_p1"]], reads // 2)
+            ),
+            threading.Thread(
+                target=load,
+                args=("retrieve", "get.lua", [*get, workload.files["retrieve"]], reads - reads // 2),
+            ),
+        ]
+        for job in jobs:
+            job.start()
+        for job in jobs:
+            job.join()
+        return shape, creates, reads, out
+    finally:
+        server.stop()
+
+
 def main() -> int:
     args = _parse()
     from bench import runner, seed
-    from bench.loadgen import run_wrk
     from bench.server import Gunicorn
 
     env = production_env(extra={"JWT_ACCESS_MINUTES": "240"})
@@ -103,7 +154,8 @@ def main() -> int:
     shapes = shapes * max(1, args.rounds)
     try:
         for shape, serving in shapes:
-            workers, threads, shape_env = _shape(shape, env)
+            workers, threads, shape_env, shape_serving = _shape(shape, env)
+            serving = "sync" if "sync" in (serving, shape_serving) else serving
             server = Gunicorn(
                 name=f"api-{shape}", env=shape_env, workers=workers, threads=threads, serving=serving
             )
@@ -127,55 +179,10 @@ def main() -> int:
                 server.stop()
             rows.append((shape, serving, workers * threads, result))
             log(f"{serving} {shape}: {result['rps']:.0f} creates/s, cpu {result['cpu_busy']:.0%}")
-        mixed = None
-        if args.mixed:
-            workers, threads, mixed_env = _shape(args.mixed, env)
-            server = Gunicorn(name="api-mixed", env=mixed_env, workers=workers, threads=threads)
-            try:
-                runner._warm_up([(False, server)], workload, ns, state)
-                creates = max(1, round(args.connections * 0.2))
-                reads = args.connections - creates
-                out: dict = {}
-
-                def load(name, script, wrk_args, connections):
-                    out[name] = run_wrk(
-                        url=server.url,
-                        script=script,
-                        args=wrk_args,
-                        duration=args.seconds,
-                        connections=connections,
-                    )
-
-                state["run_no"] += 1
-                script_c, args_c = workload.wrk_args("create", floor=False, run_no=state["run_no"])
-                jobs = [
-                    threading.Thread(target=load, args=("create", script_c, args_c, creates)),
-                    threading.Thread(
-                        target=load,
-                        args=(
-                            "list",
-                            "get.lua",
-                            [workload.staff_token, "0", workload.files["list_p1"]],
-                            reads // 2,
-                        ),
-                    ),
-                    threading.Thread(
-                        target=load,
-                        args=(
-                            "retrieve",
-                            "get.lua",
-                            [workload.staff_token, "0", workload.files["retrieve"]],
-                            reads - reads // 2,
-                        ),
-                    ),
-                ]
-                for job in jobs:
-                    job.start()
-                for job in jobs:
-                    job.join()
-                mixed = (args.mixed, creates, reads, out)
-            finally:
-                server.stop()
+        mixed = []
+        for _ in range(max(1, args.rounds) if args.mixed else 0):
+            for shape in args.mixed:
+                mixed.append(_mixed_run(shape, args, env, workload, ns, state))
     finally:
         from django.db import connections
 
@@ -211,15 +218,14 @@ def main() -> int:
     for shape, serving, _n, r in rows:
         if r.get("locks"):
             print(f"  {shape} {serving}: {describe(r['locks'])}")
-    if mixed:
-        shape, creates, reads, out = mixed
+    for shape, creates, reads, out in mixed:
         print(f"MIXED ({shape}; {reads} read connections, {creates} create connections, {args.seconds:g} s)")
         for name, r in out.items():
             print(
                 f"  {name:<9} {r.rps:>8.1f} req/s  p50 {r.p50_ms:>6.1f} ms  p99 {r.p99_ms:>6.1f} ms  "
                 f"errors {r.errors}"
             )
-    errors = sum(r["errors"] for *_, r in rows) + (sum(r.errors for r in mixed[3].values()) if mixed else 0)
+    errors = sum(r["errors"] for *_, r in rows) + sum(r.errors for *_, out in mixed for r in out.values())
     return 1 if errors else 0
 
 

@@ -209,3 +209,16 @@ def test_worker_report_flags_lost_claims_and_duplicates():
         {"create": [dict(create[0], errors=2)], "latency": [dict(latency, final=39, duplicates=1)]}
     )
     assert len(problems) == 2 and "39/40 final, 1 duplicates" in problems[1]
+
+
+def test_serving_shapes_parse_workers_threads_connections_env_and_sync():
+    from bench.serving import _shape
+
+    base = {"KEEP": "1"}
+    assert _shape("5x2", base) == (5, 2, {"KEEP": "1"}, "production")
+    assert _shape("5x2c3", base) == (5, 2, {"KEEP": "1", "GUNICORN_WORKER_CONNECTIONS": "3"}, "production")
+    workers, threads, env, serving = _shape("3x1:GUNICORN_KEEPALIVE=5,A=b", base)
+    assert (workers, threads, serving) == (3, 1, "production")
+    assert env == {"KEEP": "1", "GUNICORN_KEEPALIVE": "5", "A": "b"}
+    assert _shape("5x1:sync", base)[3] == "sync"
+    assert base == {"KEEP": "1"}  # the shared environment is not changed
