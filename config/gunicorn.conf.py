@@ -6,11 +6,14 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 8)))
-# 5 workers × 2 threads, chosen by `python -m bench.serving` on 2 cores (docs/PERFORMANCE.md,
-# "Serving shape and creates by request threads"): more threads only add GIL contention to
-# CPU-bound requests; the second one keeps a worker answering while a request waits on something
-# slow (the admin's live bank search, the manager refresh's wait for the verification worker).
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+# 5 workers × 1 thread, chosen by `python -m bench.serving --rounds 2` on 2 cores (docs/PERFORMANCE.md,
+# "Serving shape, measured in alternating rounds"): with a second thread per worker the two share
+# one GIL and a request's time depends on its neighbour's (mixed-load list p99 166-169 ms against
+# 122-127 ms with one thread; creates/s 94 %). One thread per worker is as fast as sync workers
+# (105 % of their creates/s) and keeps gthread's timeouts and graceful shutdown. The cost: a slow
+# request (the admin's live bank search, a manager refresh waiting ≤ 3 s for the verification
+# worker) holds a whole worker meanwhile; GUNICORN_THREADS=2 trades tail latency for that.
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 worker_class = "gthread"
 # No bank call is made by an API request any more (the verification worker does them); the
 # admin's live bank search still can take ~10 s with retries: room, but not forever.
